@@ -1,0 +1,3 @@
+from jianfu.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""The `jianfu` command line: one sub-command per pipeline stage, plus helpers.
+
+DVC calls these commands (see dvc.yaml); researchers can too. Each stage entry point is thin: it
+loads params, reads the inputs named on the command line, calls pure functions and writes its
+outputs atomically. Problems with inputs are reported as located messages (exit status 2), never
+as a bare traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from jianfu import __version__
+from jianfu.core.errors import JianfuError
+
+#: Pipeline stages in pipeline order: command -> (module with add_arguments and run, help).
+STAGES = {
+    "questionnaire": (
+        "jianfu.codebook.stage",
+        "render the printable questionnaire (Markdown, Word) from the codebook",
+    ),
+}
+#: Helper commands that are not pipeline stages.
+TOOLS = {
+    "check-codebook": (
+        "jianfu.tools.check_codebook",
+        "validate a questionnaire codebook (YAML) and list every problem",
+    ),
+    "where": ("jianfu.tools.where", "list the pipeline's outputs and whether they exist"),
+}
+
+
+def _parser(command: str | None) -> tuple[argparse.ArgumentParser, object | None]:
+    """The parser; only the module of the command being run is imported.
+
+    A stage imports nothing of the other stages, so the source folders it lists as DVC deps are
+    exactly what it runs (the pipeline test checks this).
+    """
+    parser = argparse.ArgumentParser(
+        prog="jianfu",
+        description="jianfu (减负): reproducible pipeline on burden reduction for grassroots "
+        "cadres. Run the whole pipeline with `dvc repro`; each stage below is one DVC stage.",
+    )
+    parser.add_argument("--version", action="version", version=f"jianfu {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="pipeline stages (in order), then tools"
+    )
+    selected = None
+    for name, (module_name, help_text) in {**STAGES, **TOOLS}.items():
+        if name != command:
+            sub.add_parser(name, help=help_text)
+            continue
+        selected = importlib.import_module(module_name)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=selected.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name in STAGES:
+            p.add_argument(
+                "--params",
+                type=Path,
+                default=Path("params.yaml"),
+                help="parameters file (default: params.yaml)",
+            )
+        selected.add_arguments(p)
+    return parser, selected
+
+
+def _log_dependencies(stage: str, params) -> None:
+    """Record the params keys and jianfu source files a stage used (for the test suite).
+
+    Set JIANFU_DEPENDENCY_LOG to a file path; the pipeline test compares the record with the
+    params and source folders the stage declares in dvc.yaml.
+    """
+    log = os.environ.get("JIANFU_DEPENDENCY_LOG")
+    if not log:
+        return
+    package_root = Path(__file__).resolve().parent.parent
+    sources = sorted(
+        Path(m.__file__).resolve().relative_to(package_root.parent).as_posix()
+        for name, m in list(sys.modules.items())
+        if name.startswith("jianfu") and getattr(m, "__file__", None)
+    )
+    record = {"stage": stage, "params": sorted(params.accessed), "sources": sources}
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser, module = _parser(command)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    start = time.perf_counter()
+    try:
+        if args.command in STAGES:
+            from jianfu.core.params import load_params
+
+            params = load_params(args.params)
+            module.run(args, params)
+            _log_dependencies(args.command, params)
+            print(
+                f"jianfu {args.command}: done in {time.perf_counter() - start:.1f} s",
+                file=sys.stderr,
+            )
+        else:
+            module.run(args)
+    except JianfuError as exc:
+        print(f"jianfu {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

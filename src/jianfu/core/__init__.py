@@ -1,0 +1,1 @@
+"""Infrastructure shared by every stage: parameters, errors, atomic and deterministic I/O."""

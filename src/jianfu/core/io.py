@@ -1,0 +1,102 @@
+"""Atomic, deterministic file output.
+
+A stage writes every output through these helpers: the data goes to a temporary file beside the
+target and is moved into place with `os.replace` only when complete, so a killed stage never
+leaves a half-written file that a later run could mistake for a good one. Writers fix everything
+that would otherwise vary between runs (timestamps inside .docx archives, key order in JSON).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+#: Timestamp written into documents whose formats require one (zip entries, docx properties).
+FIXED_TIME = datetime(2024, 6, 3, tzinfo=UTC)  # the seed article's date
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; move it onto `path` if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+@contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary directory; it replaces `path` as a whole if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """UTF-8 text with Unix newlines."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """JSON with sorted keys and Chinese kept readable (metrics, small tables)."""
+    write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def write_csv(path: str | Path, frame, *, excel: bool = True) -> None:
+    """CSV; `excel=True` writes UTF-8 with BOM so Excel shows the Chinese correctly."""
+    text = frame.to_csv(index=False, lineterminator="\n")
+    write_bytes(path, text.encode("utf-8-sig" if excel else "utf-8"))
+
+
+def deterministic_zip(data: bytes) -> bytes:
+    """Rewrite a zip archive (docx, xlsx) with fixed entry timestamps and attributes."""
+    out = io.BytesIO()
+    stamp = FIXED_TIME.timetuple()[:6]
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
+
+
+def save_docx(document, path: str | Path) -> None:
+    """Save a python-docx Document byte-identically across runs."""
+    props = document.core_properties
+    props.created = props.modified = FIXED_TIME.replace(tzinfo=None)
+    props.last_printed = FIXED_TIME.replace(tzinfo=None)
+    props.revision = 1
+    props.last_modified_by = "jianfu"
+    buf = io.BytesIO()
+    document.save(buf)
+    write_bytes(path, deterministic_zip(buf.getvalue()))
