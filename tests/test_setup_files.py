@@ -10,8 +10,9 @@ import tomllib
 
 import pytest
 import yaml
-from conftest import ROOT
 from packaging.requirements import Requirement
+
+from conftest import ROOT
 
 
 def _bootstrap():
