@@ -25,6 +25,10 @@ STAGES = {
         "jianfu.codebook.stage",
         "render the printable questionnaire (Markdown, Word) from the codebook",
     ),
+    "simulate": (
+        "jianfu.simulate.stage",
+        "simulate the default data: a 问卷星 survey export and office records, with truth",
+    ),
 }
 #: Helper commands that are not pipeline stages.
 TOOLS = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -19,6 +20,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
 
 #: Timestamp written into documents whose formats require one (zip entries, docx properties).
 FIXED_TIME = datetime(2024, 6, 3, tzinfo=UTC)  # the seed article's date
@@ -34,6 +42,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -48,6 +57,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -77,16 +87,27 @@ def write_csv(path: str | Path, frame, *, excel: bool = True) -> None:
     write_bytes(path, text.encode("utf-8-sig" if excel else "utf-8"))
 
 
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
+
+
 def deterministic_zip(data: bytes) -> bytes:
-    """Rewrite a zip archive (docx, xlsx) with fixed entry timestamps and attributes."""
+    """Rewrite an Office archive (docx, xlsx) so that it is byte-identical across runs.
+
+    Fixes every zip entry's timestamp and attributes, and the creation / modification dates
+    that the writers put into ``docProps/core.xml``.
+    """
     out = io.BytesIO()
     stamp = FIXED_TIME.timetuple()[:6]
+    iso = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=stamp)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            dst.writestr(entry, src.read(info.filename))
+            blob = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                blob = _CORE_DATES.sub(rb"\g<1>" + iso + rb"\g<2>", blob)
+            dst.writestr(entry, blob)
     return out.getvalue()
 
 

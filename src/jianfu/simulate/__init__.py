@@ -1,0 +1,1 @@
+"""Simulated default data: survey exports and office records with a known truth (Step 2)."""

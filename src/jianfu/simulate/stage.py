@@ -1,0 +1,100 @@
+"""Stage `simulate`: the default input data, a simulated survey export and office records.
+
+Reads: the codebook; the reference frame (districts, townships); params ``simulate.*``.
+Writes:
+  ``<survey-out>/``  问卷星 exports (按文本 and 按序号 .xlsx, optional GBK .csv), as real files are;
+  ``<truth-out>/``   the truth: parameters and estimands (JSON), respondents' latent scores and
+                     true townships, every dirty row with its reason;
+  ``--metrics``      counts (DVC metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from jianfu.codebook.load import load_codebook
+from jianfu.core.io import atomic_dir, write_csv, write_json
+from jianfu.core.params import TrackedParams
+from jianfu.simulate import export, frame, generate
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--codebook", required=True, type=Path)
+    parser.add_argument("--districts", required=True, type=Path)
+    parser.add_argument("--townships", required=True, type=Path)
+    parser.add_argument(
+        "--survey-out", required=True, type=Path, help="folder for the survey export files"
+    )
+    parser.add_argument("--truth-out", required=True, type=Path, help="folder for the truth")
+    parser.add_argument("--metrics", required=True, type=Path, help="metrics JSON")
+
+
+def _progress(message: str) -> None:
+    print(f"jianfu simulate: {message}", file=sys.stderr, flush=True)
+
+
+def export_name(survey_id: int, variant: str, title: str, n: int, ext: str) -> str:
+    """问卷星's file name: ``{问卷ID}_按文本_{标题}_{n}_{n}.xlsx``."""
+    label = {"text": "按文本", "code": "按序号"}[variant]
+    return f"{survey_id}_{label}_{title}_{n}_{n}.{ext}"
+
+
+def write_survey_exports(cb, draw: generate.SurveyDraw, p, out: Path, seed: int) -> pd.DataFrame:
+    """Write the export files; return the blank-row dirt (file, sheet row) they contain."""
+    rng = generate.component_rng(seed, "blank_rows")
+    n = len(draw.answers)
+    blank_rate = float(p["dirt"]["blank_row_rate"])
+    k = round(blank_rate * n)
+    positions = np.sort(rng.choice(n, size=k, replace=False))
+    records = []
+    for variant in p["export"]["variants"]:
+        table = export.wjx_table(cb, draw.answers, variant, draw.skipped, draw.contact)
+        table, sheet_rows = export.insert_blank_rows(table, positions)
+        formats = [("xlsx", "xlsx")] + (
+            [("csv_gbk", "csv")] if p["export"]["gbk_csv"] and variant == "text" else []
+        )
+        for fmt, ext in formats:
+            name = export_name(p["export"]["survey_id"], variant, cb.title.zh, n, ext)
+            export.write_export(table, out / name, fmt)
+            records += [{"file": name, "sheet_row": r, "reason": "blank_row"} for r in sheet_rows]
+    return pd.DataFrame(records, columns=["file", "sheet_row", "reason"])
+
+
+def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    p = params["simulate"]
+    seed = int(p["seed"])
+    cb = load_codebook(args.codebook)
+    districts, townships = frame.read_reference(args.districts, args.townships)
+    units = frame.build_frame(
+        districts, townships, p["frame"], generate.component_rng(seed, "frame")
+    )
+    _progress("drawing the cadre survey")
+    draw = generate.simulate_survey(cb, units, p["survey"], seed)
+    _progress(f"{len(draw.answers)} submissions; writing exports")
+    with atomic_dir(args.survey_out) as survey_dir:
+        blank = write_survey_exports(cb, draw, p["survey"], survey_dir, seed)
+    with atomic_dir(args.truth_out) as truth_dir:
+        write_json(truth_dir / "survey_truth.json", draw.truth)
+        draw.respondents.to_parquet(truth_dir / "survey_respondents.parquet", index=False)
+        write_csv(truth_dir / "survey_dirt.csv", draw.dirt)
+        write_csv(truth_dir / "survey_blank_rows.csv", blank)
+        draw.township_we.reset_index().to_parquet(truth_dir / "township_we.parquet", index=False)
+    reasons = draw.dirt.drop_duplicates(["seq", "reason"])["reason"].value_counts()
+    write_json(
+        args.metrics,
+        {
+            "survey": {
+                "respondents": draw.truth["design"]["respondents"],
+                "submissions": draw.truth["design"]["submissions"],
+                "townships": draw.truth["design"]["townships"],
+                "districts": len(draw.truth["design"]["districts"]),
+                "dirty_rows": {k: int(v) for k, v in sorted(reasons.items())},
+                "blank_rows": int(blank["sheet_row"].nunique()) if len(blank) else 0,
+            },
+        },
+    )
