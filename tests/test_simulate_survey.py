@@ -36,6 +36,7 @@ def run_stage(tmp_path, params: dict) -> Namespace:
         districts=DISTRICTS,
         townships=TOWNSHIPS,
         survey_out=tmp_path / "survey",
+        admin_out=tmp_path / "admin",
         truth_out=tmp_path / "truth",
         metrics=tmp_path / "metrics.json",
     )
@@ -44,7 +45,7 @@ def run_stage(tmp_path, params: dict) -> Namespace:
 
 
 def small(params: dict, seed: int | None = None) -> dict:
-    """The default params with a small design (for determinism tests)."""
+    """The default params with a small design and a thin office log (for fast tests)."""
     p = copy.deepcopy(params)
     s = p["simulate"]
     s["survey"]["design"]["districts_per_stratum"] = {
@@ -54,6 +55,8 @@ def small(params: dict, seed: int | None = None) -> dict:
     }
     s["survey"]["design"]["townships_per_district"] = 2
     s["survey"]["model"]["population_size"] = 20_000
+    s["admin"]["events_scale"] = 0.0005  # ≈ 120k events
+    s["admin"]["hotline"]["tickets_per_10k_residents"] = 0.2
     if seed is not None:
         s["seed"] = seed
     return p
@@ -266,7 +269,7 @@ def test_same_seed_same_bytes_other_seed_different(tmp_path):
     first = run_stage(tmp_path / "a", params)
     second = run_stage(tmp_path / "b", params)
     third = run_stage(tmp_path / "c", small(default_params(), seed=7))
-    for attr in ("survey_out", "truth_out"):
+    for attr in ("survey_out", "admin_out", "truth_out"):
         assert _digest(getattr(first, attr)) == _digest(getattr(second, attr)), attr
     assert _digest(first.survey_out) != _digest(third.survey_out)
     assert first.metrics.read_bytes() == second.metrics.read_bytes()
