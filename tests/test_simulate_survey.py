@@ -19,6 +19,7 @@ import yaml
 from conftest import CODEBOOK, ROOT
 from jianfu.core.params import TrackedParams
 from jianfu.simulate import generate, stage
+from jianfu.simulate.export import DIRT_KINDS
 from jianfu.simulate.frame import build_frame, read_reference
 from jianfu.simulate.survey import icc_anova, score_means
 
@@ -175,10 +176,18 @@ def test_dirt_rates_and_log(drawn):
         ("out_of_range", "out_of_range_rate"),
         ("duplicate", "duplicate_rate"),
         ("pii_in_text", "pii_in_text_rate"),
+        ("logic_conflict", "logic_conflict_rate"),
     ]:
         # drawn as exact counts round(rate · n); the fullwidth rule may overwrite nothing
         assert counts[reason] == round(rates[key] * n), reason
     assert counts["attention_fail"] >= round(rates["attention_fail_rate"] * n)
+    assert set(draw.dirt["reason"]) <= set(DIRT_KINDS)
+    # a logical conflict exists only where it was injected (and logged)
+    a = draw.answers
+    conflict = a.loc[(a["age_band"] == 1) & (a["tenure_band"] == 4), "response_id"]
+    assert set(conflict) == set(
+        per_reason.loc[per_reason.reason == "logic_conflict", "response_id"]
+    )
     a = draw.answers
     speeders = a[
         a["response_id"].isin(per_reason.loc[per_reason.reason == "speeder", "response_id"])

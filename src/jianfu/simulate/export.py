@@ -35,6 +35,7 @@ DIRT_KINDS = (
     "attention_fail",
     "duplicate",
     "out_of_range",
+    "logic_conflict",
     "fullwidth_digits",
     "pii_in_text",
     "blank_row",
@@ -103,6 +104,12 @@ def inject_dirt(
         hi = cb.valid_range(item)[1]
         a.at[i, item.id] = int(rng.choice([hi * rng.integers(2, 6), 9999, -1]))
         log.append((int(a.at[i, "response_id"]), "out_of_range", item.id))
+
+    # logical conflicts: 30 or younger with more than 10 years at the grassroots level
+    for i in pick("logic_conflict_rate", ~taken):
+        a.at[i, "age_band"] = 1
+        a.at[i, "tenure_band"] = 4
+        log.append((int(a.at[i, "response_id"]), "logic_conflict", "age_band,tenure_band"))
 
     # numbers typed with full-width digits (a normalisation problem, not an invalid answer)
     a[[i.id for i in numbers]] = a[[i.id for i in numbers]].astype(object)

@@ -59,7 +59,16 @@ def draw_background(cb: Codebook, n: int, p, rng: np.random.Generator) -> pd.Dat
     for item in cb.items:
         if item.block == "A":
             out[item.id] = _choose(p, item.id, cb.scales[item.scale].codes, n, rng)
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    # logical consistency: nobody aged 30 or younger has worked more than 10 years at the
+    # grassroots level (such rows are injected only as recorded dirt); redraw their tenure
+    tenure_codes = cb.scales["tenure_band"].codes
+    young_veteran = (frame["age_band"] == 1) & (frame["tenure_band"] == tenure_codes[-1])
+    probs = np.asarray(p["tenure_band"][:-1], dtype=float)
+    frame.loc[young_veteran, "tenure_band"] = rng.choice(
+        np.asarray(tenure_codes[:-1]), int(young_veteran.sum()), p=probs / probs.sum()
+    )
+    return frame
 
 
 def township_text(
