@@ -29,9 +29,21 @@ STAGES = {
         "jianfu.simulate.stage",
         "simulate the default data: a 问卷星 survey export and office records, with truth",
     ),
+    "ingest": (
+        "jianfu.ingest.stage",
+        "read, map, de-identify and clean the survey; validate the office records",
+    ),
+    "verify_cleaning": (
+        "jianfu.ingest.verify",
+        "score each cleaning rule and the township matcher against the simulated truth",
+    ),
 }
 #: Helper commands that are not pipeline stages.
 TOOLS = {
+    "clean-survey": (
+        "jianfu.tools.clean_survey",
+        "clean any survey export (问卷星, 腾讯问卷, SPSS, Stata, CSV) with the ingest steps",
+    ),
     "check-codebook": (
         "jianfu.tools.check_codebook",
         "validate a questionnaire codebook (YAML) and list every problem",

@@ -12,17 +12,17 @@ import pandas as pd
 SURVEY_KINDS = ("wjx_text", "wjx_code", "tencent", "spss", "stata", "csv")
 #: Canonical names of the metadata columns (问卷星 / 腾讯问卷 names are mapped onto these).
 META_FIELDS = (
-    "seq",            # 序号 / 编号
-    "submitted_at",   # 提交答卷时间 / 结束答题时间
-    "started_at",     # 开始答题时间 (腾讯问卷)
-    "duration",       # 所用时间 / 答题时长
-    "source",         # 来源
+    "seq",  # 序号 / 编号
+    "submitted_at",  # 提交答卷时间 / 结束答题时间
+    "started_at",  # 开始答题时间 (腾讯问卷)
+    "duration",  # 所用时间 / 答题时长
+    "source",  # 来源
     "source_detail",  # 来源详情
-    "ip",             # 来自IP / IP
-    "name",           # 姓名 (personal data)
-    "phone",          # 手机号 / 手机 / 电话 (personal data)
-    "id_number",      # 身份证号 (personal data)
-    "email",          # 邮箱 (personal data)
+    "ip",  # 来自IP / IP
+    "name",  # 姓名 (personal data)
+    "phone",  # 手机号 / 手机 / 电话 (personal data)
+    "id_number",  # 身份证号 (personal data)
+    "email",  # 邮箱 (personal data)
 )
 
 
@@ -92,8 +92,9 @@ class ColumnMap:
             "mapped_items": len(self.items) + len(self.multi_split),
             "meta": dict(sorted(self.meta.items())),
             "items": dict(self.items),
-            "multi_split": {k: {str(c): col for c, col in v.items()}
-                            for k, v in self.multi_split.items()},
+            "multi_split": {
+                k: {str(c): col for c, col in v.items()} for k, v in self.multi_split.items()
+            },
             "positional_codes": self.positional,
             "extra_columns": list(self.extra),
             "missing_items": list(self.missing),

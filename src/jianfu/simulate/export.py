@@ -65,7 +65,7 @@ def inject_dirt(
     # speeders: far too fast, answers at random
     speeders = pick("speeder_rate")
     median = a["duration_s"].median()
-    a.loc[speeders, "duration_s"] = np.round(median * rng.uniform(0.08, 0.3, len(speeders))).astype(
+    a.loc[speeders, "duration_s"] = np.round(median * rng.uniform(0.05, 0.3, len(speeders))).astype(
         "int64"
     )
     for item in matrix_items:

@@ -128,6 +128,10 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
         draw.respondents.to_parquet(truth_dir / "survey_respondents.parquet", index=False)
         write_csv(truth_dir / "survey_dirt.csv", draw.dirt)
         write_csv(truth_dir / "survey_blank_rows.csv", blank)
+        submissions = draw.answers[["seq", "response_id", "duplicate_of"]].rename(
+            columns={"duplicate_of": "duplicate_of_response"}
+        )
+        write_csv(truth_dir / "survey_submissions.csv", submissions)
         draw.township_we.reset_index().to_parquet(truth_dir / "township_we.parquet", index=False)
         att = rollout.att_truth(units, roll, p["admin"], draw.township_we)
         att.to_parquet(truth_dir / "att.parquet", index=False)

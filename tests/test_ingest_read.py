@@ -1,0 +1,706 @@
+"""`read_survey` reads real-looking exports and explains every malformed one.
+
+The simulated 问卷星 exports (small design) must read with the right kind and encoding and with
+every file row accounted for; a corpus of malformed inputs, each built on the fly in `tmp_path`,
+must give its expected notes or a `JianfuError` with the expected message; and a property test
+checks, for arbitrary tables, one frame row per file data row and no error but `JianfuError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import string
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import PatternFill
+
+from jianfu.core.errors import JianfuError
+from jianfu.ingest.read import read_survey
+from test_simulate_survey import default_params, run_stage, small
+
+HEADER = ["序号", "提交答卷时间", "所用时间", "1、您的性别", "11、上个月会议次数"]
+ROWS = [
+    [1, "2025/10/13 08:30:16", "332秒", "男", 3],
+    [2, "2025/10/13 08:31:33", "464秒", "女", 6],
+]
+
+
+# ---- the simulated exports ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory) -> dict[str, Path]:
+    """The three simulated exports (small design) and the truth's blank-row list."""
+    out = tmp_path_factory.mktemp("sim")
+    run_stage(out, small(default_params()))
+    files = sorted((out / "survey").iterdir())
+    return {
+        "text_xlsx": next(f for f in files if "按文本" in f.name and f.suffix == ".xlsx"),
+        "code_xlsx": next(f for f in files if "按序号" in f.name),
+        "text_csv": next(f for f in files if f.suffix == ".csv"),
+        "blank_rows": out / "truth" / "survey_blank_rows.csv",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "encoding"),
+    [
+        ("text_xlsx", "wjx_text", None),
+        ("code_xlsx", "wjx_code", None),
+        ("text_csv", "wjx_text", "gbk"),
+    ],
+)
+def test_simulated_exports_read_with_every_row(simulated, name, kind, encoding):
+    path = simulated[name]
+    raw = read_survey(path)
+    assert (raw.kind, raw.encoding, raw.header_row) == (kind, encoding, 1)
+    assert list(raw.frame.columns[:6]) == [
+        "序号",
+        "提交答卷时间",
+        "所用时间",
+        "来源",
+        "来源详情",
+        "来自IP",
+    ]
+    n = int(path.stem.split("_")[-1])
+    blank = pd.read_csv(simulated["blank_rows"], encoding="utf-8-sig")
+    blank_rows = sorted(blank.loc[blank["file"] == path.name, "sheet_row"])
+    assert len(raw.frame) == n + len(blank_rows)
+    assert list(raw.file_rows) == list(range(2, len(raw.frame) + 2))
+    empty = (raw.frame.isna() | (raw.frame == "")).all(axis=1).to_numpy()
+    assert list(raw.file_rows[empty]) == blank_rows
+    phones = raw.frame["手机号"].dropna()
+    phones = phones[phones != ""]
+    assert phones.map(type).eq(str).all() and phones.str.fullmatch(r"1\d{10}").all()
+    if encoding == "gbk":
+        assert any("encoding: gbk" in note for note in raw.notes)
+
+
+# ---- builders for malformed inputs -------------------------------------------------------------
+
+
+def _xlsx(path: Path, rows: list[list], *, merges: tuple[str, ...] = (), title="Sheet1") -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    for ref in merges:
+        ws.merge_cells(ref)
+    wb.save(path)
+    return path
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _csv_text(rows: list[list], delimiter: str = ",") -> str:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _csv(path: Path, rows: list[list], encoding: str = "utf-8", delimiter: str = ",") -> Path:
+    path.write_bytes(_csv_text(rows, delimiter).encode(encoding))
+    return path
+
+
+def _sav(folder: Path) -> Path:
+    path = folder / "a.sav"
+    df = pd.DataFrame({"Q1": [1.0, 2.0, None], "Q11": [3.0, 6.0, 2.0], "Q10": ["渝北", "", "x"]})
+    labels = {"Q1": "1、您的性别", "Q11": "11、上个月会议次数", "Q10": "10、镇街名称"}
+    pyreadstat.write_sav(
+        df, path, column_labels=labels, variable_value_labels={"Q1": {1: "男", 2: "女"}}
+    )
+    return path
+
+
+def _dta(folder: Path) -> Path:
+    path = folder / "a.dta"
+    df = pd.DataFrame({"q1": [1, 2, 1], "q10": ["渝北", "x", ""]})
+    labels = {"q1": "您的性别", "q10": "您所在的镇（街道、乡）名称"}
+    pyreadstat.write_dta(
+        df, path, column_labels=labels, variable_value_labels={"q1": {1: "男", 2: "女"}}
+    )
+    return path
+
+
+def _two_sheets(path: Path) -> Path:
+    wb = Workbook()
+    wb.active.title = "答卷"
+    for row in [HEADER, *ROWS]:
+        wb.active.append(row)
+    wb.create_sheet("说明").append(["本表由问卷星导出"])
+    wb.save(path)
+    return path
+
+
+def _truncated(folder: Path) -> Path:
+    path = folder / "a.xlsx"
+    _xlsx(path, [HEADER, *ROWS])
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    return path
+
+
+def _trailing_styled_rows(folder: Path) -> Path:
+    path = folder / "a.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    for row in [HEADER, *ROWS]:
+        ws.append(row)
+    for r in range(4, 9):  # formatted but empty: openpyxl's max_row counts them
+        ws.cell(row=r, column=1).fill = PatternFill("solid", fgColor="FFFF00")
+    wb.save(path)
+    return path
+
+
+def _formula_sheet(folder: Path) -> Path:
+    path = folder / "a.xlsx"
+    return _xlsx(path, [HEADER, [1, "2025/10/13 08:30:16", "=1+1", "男", "=E3*2"], ROWS[1]])
+
+
+def _two_row_header(folder: Path) -> Path:
+    path = folder / "a.xlsx"
+    top = ["序号", "1、您的性别", "21、以下说法与您的感受是否相符", None, None]
+    sub = [
+        None,
+        None,
+        "(领导更看重实际成效)",
+        "(上级领导来调研时能沉到一线)",
+        "(新领导上任后规划被搁置)",
+    ]
+    return _xlsx(path, [top, sub, [1, "男", "同意", "一般", "不同意"]], merges=("A1:A2", "C1:E1"))
+
+
+# Each case: id -> (build(tmp_path) -> path, read_survey kwargs, expectation). An expectation is
+# ("error", fragments) or ("notes", fragments), plus an optional check on the RawSurvey.
+Case = tuple[Callable[[Path], Path], dict, tuple[str, tuple[str, ...]], Callable | None]
+CASES: dict[str, Case] = {
+    "gb18030-only-characters": (
+        lambda d: _csv(d / "a.csv", [HEADER[:4], [1, "x", "1秒", "刘䶮"]], "gb18030"),
+        {},
+        ("notes", ("encoding: gb18030", "outside GBK")),
+        lambda raw: raw.encoding == "gb18030" and raw.frame.iat[0, 3] == "刘䶮",
+    ),
+    "gb18030-custom-glyph-kept": (
+        lambda d: _write(
+            d / "a.csv",
+            _csv_text(
+                [
+                    HEADER[:4],
+                    *[[i, "x", "1秒", "张三"] for i in range(30)],
+                    [99, "x", "1秒", "王\ue000"],
+                ]
+            ).encode("gb18030"),
+        ),
+        {},
+        ("notes", ("encoding: gb18030", "1 private-use character(s) (custom 造字 glyphs?)")),
+        lambda raw: raw.frame.iat[30, 3] == "王\ue000",
+    ),
+    "gbk-csv": (
+        lambda d: _csv(d / "a.csv", [HEADER, *ROWS], "gbk"),
+        {},
+        ("notes", ("encoding: gbk", "decodes strictly as GBK")),
+        lambda raw: raw.frame.iat[1, 3] == "女",
+    ),
+    "big5-undecidable": (
+        lambda d: _csv(d / "a.csv", [["編號", "您的性別"], ["1", "臺灣繁體中文問卷調查"]], "big5"),
+        {},
+        ("error", ("undecidable encoding", "gbk: first bad byte at offset", "gb18030: first")),
+        None,
+    ),
+    "utf16": (
+        lambda d: _csv(d / "a.csv", [HEADER, *ROWS], "utf-16"),
+        {},
+        ("error", ("undecidable encoding", "UTF-16 byte-order mark", "CSV UTF-8")),
+        None,
+    ),
+    "wrong-encoding-given": (
+        lambda d: _csv(d / "a.csv", [HEADER, *ROWS], "gbk"),
+        {"encoding": "utf-8"},
+        ("error", ("does not decode as 'utf-8'", "byte 0")),
+        None,
+    ),
+    "utf8-bom": (
+        lambda d: _csv(d / "a.csv", [HEADER, *ROWS], "utf-8-sig"),
+        {},
+        ("notes", ("encoding: utf-8-sig", "byte-order mark")),
+        lambda raw: raw.frame.columns[0] == "序号",
+    ),
+    "truncated-xlsx": (
+        _truncated,
+        {},
+        ("error", ("cannot read the workbook", "damaged or truncated")),
+        None,
+    ),
+    "zero-byte-csv": (
+        lambda d: _csv(d / "a.csv", []),
+        {},
+        ("error", ("empty file (0 bytes)",)),
+        None,
+    ),
+    "zero-byte-xlsx": (
+        lambda d: _write(d / "a.xlsx", b""),
+        {},
+        ("error", ("empty file (0 bytes)",)),
+        None,
+    ),
+    "blank-lines-only": (
+        lambda d: _write(d / "a.csv", b",,\r\n\r\n"),
+        {},
+        ("error", ("no rows with any content",)),
+        None,
+    ),
+    "empty-sheet": (
+        lambda d: _xlsx(d / "a.xlsx", []),
+        {},
+        ("error", ("no rows with any content",)),
+        None,
+    ),
+    "header-only": (
+        lambda d: _csv(d / "a.csv", [HEADER]),
+        {},
+        ("notes", ("no data rows below the header",)),
+        lambda raw: raw.frame.shape == (0, 5) and raw.file_rows.size == 0,
+    ),
+    "numbers-only-no-header": (
+        lambda d: _csv(d / "a.csv", [[1, 2, 3], [4, 5, 6]]),
+        {},
+        ("error", ("no header row found in the first 20 rows", "序号", "add a header row")),
+        None,
+    ),
+    "title-rows-above-header": (
+        lambda d: _xlsx(
+            d / "a.xlsx",
+            [["重庆市基层干部工作负担调查 导出时间 2025-10-20"], [], HEADER, *ROWS],
+            merges=("A1:E1",),
+        ),
+        {},
+        ("notes", ("header row: file row 3", "2 title or blank row(s)")),
+        lambda raw: raw.header_row == 3 and list(raw.file_rows) == [4, 5],
+    ),
+    "two-row-merged-header": (
+        _two_row_header,
+        {},
+        ("notes", ("two-row header: file rows 1 and 2", "filled from the left neighbour")),
+        lambda raw: (
+            list(raw.frame.columns)
+            == [
+                "序号",
+                "1、您的性别",
+                "21、(领导更看重实际成效)",
+                "21、(上级领导来调研时能沉到一线)",
+                "21、(新领导上任后规划被搁置)",
+            ]
+            and list(raw.file_rows) == [3]
+        ),
+    ),
+    "merged-header-one-row": (
+        lambda d: _xlsx(d / "a.xlsx", [["序号", "20、渠道", None, "姓名"], [1, 1, 0, "张三"]]),
+        {},
+        ("notes", ("filled from the left neighbour: C", "'20、渠道' → '20、渠道 [2]'")),
+        lambda raw: list(raw.frame.columns) == ["序号", "20、渠道", "20、渠道 [2]", "姓名"],
+    ),
+    "duplicated-headers": (
+        lambda d: _csv(d / "a.csv", [["序号", "备注", "备注", "备注"], [1, "a", "b", "c"]]),
+        {},
+        ("notes", ("renamed duplicated headers", "'备注' → '备注 [3]'")),
+        lambda raw: list(raw.frame.columns) == ["序号", "备注", "备注 [2]", "备注 [3]"],
+    ),
+    "text-in-numeric-column": (
+        lambda d: _xlsx(
+            d / "a.xlsx",
+            [
+                HEADER,
+                [1, "t", "5秒", "男", "十二"],
+                [2, "t", "5秒", "女", "12次"],
+                [3, "t", "5秒", "男", 12],
+                [4, "t", "5秒", "男", "13800138000"],
+            ],
+        ),
+        {},
+        ("notes", ()),
+        lambda raw: list(raw.frame.iloc[:, 4]) == ["十二", "12次", 12, "13800138000"],
+    ),
+    "csv-cells-as-text": (
+        lambda d: _csv(
+            d / "a.csv",
+            [HEADER, [1, "", "(空)", "NA", "13800138000"], [2, " ", "N/A", "null", "007"]],
+        ),
+        {},
+        ("notes", ()),
+        lambda raw: (
+            raw.frame.iloc[0].tolist() == ["1", "", "(空)", "NA", "13800138000"]
+            and raw.frame.iloc[1].tolist() == ["2", " ", "N/A", "null", "007"]
+        ),
+    ),
+    "excel-error-values": (
+        lambda d: _xlsx(d / "a.xlsx", [HEADER, [1, "#N/A", "#DIV/0!", "#VALUE!", "#REF!"]]),
+        {},
+        ("notes", ()),
+        lambda raw: raw.frame.iloc[0, 1:].tolist() == ["#N/A", "#DIV/0!", "#VALUE!", "#REF!"],
+    ),
+    "formula-without-cached-value": (
+        _formula_sheet,
+        {},
+        ("notes", ("2 formula cell(s) without a cached value", "C2, E2")),
+        lambda raw: raw.frame.iat[0, 2] == "=1+1" and raw.frame.iat[1, 2] == "464秒",
+    ),
+    "30000-character-cells-xlsx": (
+        lambda d: _xlsx(d / "a.xlsx", [HEADER, [1, "t", "5秒", "男", "长" * 30_000]]),
+        {},
+        ("notes", ()),
+        lambda raw: raw.frame.iat[0, 4] == "长" * 30_000,
+    ),
+    "30000-character-cells-csv": (
+        lambda d: _csv(d / "a.csv", [HEADER, [1, "t", "5秒", "男", "长,\n" * 10_000]], "gbk"),
+        {},
+        ("notes", ("encoding: gbk",)),
+        lambda raw: raw.frame.iat[0, 4] == "长,\n" * 10_000 and list(raw.file_rows) == [2],
+    ),
+    "trailing-empty-rows-xlsx": (
+        _trailing_styled_rows,
+        {},
+        ("notes", ("dropped 5 trailing empty row(s)", "file rows 4–8")),
+        lambda raw: list(raw.file_rows) == [2, 3],
+    ),
+    "trailing-empty-rows-csv": (
+        lambda d: _csv(d / "a.csv", [HEADER, *ROWS, [""] * 5, [], [""] * 5]),
+        {},
+        ("notes", ("dropped 3 trailing empty row(s)",)),
+        lambda raw: list(raw.file_rows) == [2, 3],
+    ),
+    "blank-rows-in-the-middle-kept": (
+        lambda d: _xlsx(d / "a.xlsx", [HEADER, ROWS[0], [], [None] * 5, ROWS[1]]),
+        {},
+        ("notes", ()),
+        lambda raw: (
+            list(raw.file_rows) == [2, 3, 4, 5] and raw.frame.iloc[1:3].isna().to_numpy().all()
+        ),
+    ),
+    "wrong-sheet-name": (
+        lambda d: _xlsx(d / "a.xlsx", [HEADER, *ROWS], title="答卷数据"),
+        {"sheet": "Sheet1"},
+        ("error", ("no sheet named 'Sheet1'", "sheets are: '答卷数据'")),
+        None,
+    ),
+    "sheet-position-out-of-range": (
+        lambda d: _xlsx(d / "a.xlsx", [HEADER, *ROWS]),
+        {"sheet": 3},
+        ("error", ("no sheet at position 3", "'Sheet1'")),
+        None,
+    ),
+    "sheet-by-name": (
+        lambda d: _xlsx(d / "a.xlsx", [HEADER, *ROWS], title="答卷数据"),
+        {"sheet": "答卷数据"},
+        ("notes", ()),
+        lambda raw: raw.sheet == "答卷数据" and len(raw.frame) == 2,
+    ),
+    "several-sheets": (
+        lambda d: _two_sheets(d / "a.xlsx"),
+        {},
+        ("notes", ("sheet: '答卷' (the first; pass sheet= to read another", "'说明'")),
+        lambda raw: raw.sheet == "答卷" and len(raw.frame) == 2,
+    ),
+    "kind-given": (
+        lambda d: _csv(d / "a.csv", [HEADER, *ROWS]),
+        {"kind": "wjx_code"},
+        ("notes", ("kind: wjx_code (given by the caller)",)),
+        lambda raw: raw.kind == "wjx_code",
+    ),
+    "xls-renamed-xlsx": (
+        lambda d: _write(d / "a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000)),
+        {},
+        ("error", ("old Excel 97-2003 .xls file renamed", "save it as an .xlsx")),
+        None,
+    ),
+    "password-protected-xlsx": (
+        lambda d: _write(
+            d / "a.xlsx",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+            + bytes(512)
+            + "EncryptedPackage".encode("utf-16-le"),
+        ),
+        {},
+        ("error", ("password-protected",)),
+        None,
+    ),
+    "html-named-xlsx": (
+        lambda d: _write(d / "a.xlsx", b"<html><table></table></html>"),
+        {},
+        ("error", ("not a readable .xlsx workbook (an HTML/XML page)",)),
+        None,
+    ),
+    "xls-extension": (
+        lambda d: _write(d / "a.xls", b"\xd0\xcf\x11\xe0"),
+        {},
+        ("error", ("unsupported file type '.xls'", "save as .xlsx")),
+        None,
+    ),
+    "unknown-extension": (
+        lambda d: _write(d / "a.json", b"{}"),
+        {},
+        ("error", ("unsupported file type '.json'", "supported: .xlsx, .xlsm, .csv")),
+        None,
+    ),
+    "missing-file": (
+        lambda d: d / "nope.xlsx",
+        {},
+        ("error", ("nope.xlsx: file not found",)),
+        None,
+    ),
+    "unknown-kind": (
+        lambda d: _csv(d / "a.csv", [HEADER, *ROWS]),
+        {"kind": "excel"},
+        ("error", ("unknown kind 'excel'", "wjx_text")),
+        None,
+    ),
+    "tab-separated": (
+        lambda d: _csv(d / "a.txt", [HEADER, [1, "a,b,c,d,e,f", "5秒", "男", 3]], delimiter="\t"),
+        {},
+        ("notes", ("delimiter: tab",)),
+        lambda raw: raw.frame.shape == (1, 5) and raw.frame.iat[0, 1] == "a,b,c,d,e,f",
+    ),
+    "comma-csv-with-tabs-in-cells": (
+        lambda d: _csv(d / "a.csv", [HEADER, [1, "\t\t\t\t\t\t", "5秒", "男", 3], ROWS[1]]),
+        {},
+        ("notes", ("delimiter: comma",)),
+        lambda raw: raw.frame.shape == (2, 5),
+    ),
+    "quoted-newline-csv": (
+        lambda d: _csv(d / "a.csv", [HEADER, [1, "第一行\n第二行", "5秒", "男", 3], ROWS[1]]),
+        {},
+        ("notes", ()),
+        lambda raw: list(raw.file_rows) == [2, 3] and raw.frame.iat[0, 1] == "第一行\n第二行",
+    ),
+    "ragged-rows": (
+        lambda d: _csv(d / "a.csv", [HEADER, [*ROWS[0], "多出来的"], ROWS[1][:3]]),
+        {},
+        ("notes", ()),
+        lambda raw: raw.frame.columns[-1] == "(blank header F)" and raw.frame.iat[1, 4] == "",
+    ),
+    "tencent-header": (
+        lambda d: _xlsx(
+            d / "a.xlsx",
+            [
+                [
+                    "编号",
+                    "开始答题时间",
+                    "结束答题时间",
+                    "答题时长",
+                    "地理位置国家和地区",
+                    "地理位置省",
+                    "地理位置市",
+                    "用户类型",
+                    "用户标识",
+                    "昵称",
+                    "自定义字段",
+                    "1.您的性别",
+                ],
+                [
+                    1,
+                    "2025-10-13 08:30:16",
+                    "2025-10-13 08:35:16",
+                    300,
+                    "中国",
+                    "重庆市",
+                    "重庆市",
+                    "微信",
+                    "oAbc",
+                    "小王",
+                    "",
+                    "男",
+                ],
+            ],
+        ),
+        {},
+        ("notes", ("kind: tencent",)),
+        lambda raw: raw.kind == "tencent",
+    ),
+    "wjx-code-by-content": (
+        lambda d: _csv(d / "export.csv", [HEADER, [1, "t", "5秒", 1, 3], [2, "t", "5秒", -2, -3]]),
+        {},
+        ("notes", ("kind: wjx_code", "-2/-3")),
+        lambda raw: raw.kind == "wjx_code",
+    ),
+    "wjx-text-by-content": (
+        lambda d: _csv(d / "export.csv", [HEADER, [1, "t", "5秒", "男", "(跳过)"]]),
+        {},
+        ("notes", ("kind: wjx_text",)),
+        lambda raw: raw.kind == "wjx_text",
+    ),
+    "plain-csv": (
+        lambda d: _csv(d / "a.csv", [["id", "gender"], ["1", "m"]]),
+        {},
+        ("notes", ("kind: csv",)),
+        lambda raw: raw.kind == "csv" and raw.encoding == "utf-8",
+    ),
+    "spss-sav": (
+        _sav,
+        {},
+        ("notes", ("SPSS file: 3 variables, 3 cases", "variable labels used as column names")),
+        lambda raw: (
+            raw.kind == "spss"
+            and list(raw.frame.columns) == ["1、您的性别", "11、上个月会议次数", "10、镇街名称"]
+            and raw.value_labels == {"1、您的性别": {1.0: "男", 2.0: "女"}}
+            and raw.frame.iat[2, 0] is None
+            and raw.frame.iat[0, 0] == 1.0
+            and list(raw.file_rows) == [1, 2, 3]
+        ),
+    ),
+    "stata-dta": (
+        _dta,
+        {},
+        ("notes", ("Stata file: 2 variables, 3 cases",)),
+        lambda raw: (
+            raw.kind == "stata"
+            and list(raw.frame.columns) == ["您的性别", "您所在的镇（街道、乡）名称"]
+            and raw.value_labels["您的性别"] == {1: "男", 2: "女"}
+            and raw.frame.attrs["variable_names"]["您的性别"] == "q1"
+        ),
+    ),
+    "damaged-sav": (
+        lambda d: _write(d / "a.sav", b"$FL2" + bytes(100)),
+        {},
+        ("error", ("cannot read the SPSS .sav file",)),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_malformed_inputs(tmp_path, case):
+    build, kwargs, (outcome, fragments), check = CASES[case]
+    path = build(tmp_path)
+    if outcome == "error":
+        with pytest.raises(JianfuError) as info:
+            read_survey(path, **kwargs)
+        message = str(info.value)
+        assert str(path) in message
+        for fragment in fragments:
+            assert fragment in message
+        return
+    raw = read_survey(path, **kwargs)
+    notes = "\n".join(raw.notes)
+    for fragment in fragments:
+        assert fragment in notes
+    assert len(raw.frame) == len(raw.file_rows)
+    if check is not None:
+        assert check(raw), (raw.frame, raw.notes)
+
+
+# ---- properties --------------------------------------------------------------------------------
+
+_CELLS = st.one_of(
+    st.just(""),
+    st.sampled_from([" ", "\t", "\r\n", "\n", "  \u3000"]),
+    st.text(max_size=12),
+    st.text(alphabet="重庆市基层干部减负非常同意（）┋〖〗、", max_size=12),
+    st.text(alphabet="".join(map(chr, range(32))) + "\x7f\x85\u2028", max_size=6),
+    st.builds(lambda c, n: c * n, st.sampled_from(["长", "a", " ", '"']), st.integers(200, 32_000)),
+)
+# two or more columns: a one-column text file has no delimiter to sniff (see _sniff_delimiter)
+_TABLES = st.integers(2, 4).flatmap(
+    lambda k: st.lists(st.lists(_CELLS, min_size=k, max_size=k), max_size=8)
+)
+_PROPERTY_HEADER = ["序号", "提交答卷时间", "1、您的性别", "2、您的建议"]
+
+
+def _expected_rows(rows: list[list[str]]) -> int:
+    """File data rows up to the last one with any content (trailing blank rows are dropped)."""
+    filled = [i for i, row in enumerate(rows) if any(cell != "" for cell in row)]
+    return filled[-1] + 1 if filled else 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=_TABLES, fmt=st.sampled_from(["csv", "xlsx", "tsv-gbk"]))
+def test_one_frame_row_per_file_row(tmp_path_factory, rows, fmt):
+    folder = tmp_path_factory.mktemp("prop")
+    header = _PROPERTY_HEADER[: len(rows[0])] if rows else _PROPERTY_HEADER
+    if fmt == "xlsx":
+        rows = [[ILLEGAL_CHARACTERS_RE.sub("", c) for c in row] for row in rows]
+        path = _xlsx(folder / "a.xlsx", [header, *rows])
+    elif fmt == "csv":
+        path = _csv(folder / "a.csv", [header, *rows])
+    else:
+        rows = [[c.encode("gbk", "replace").decode("gbk") for c in row] for row in rows]
+        path = _csv(folder / "a.tsv", [header, *rows], "gbk", "\t")
+    n = _expected_rows(rows)
+    raw = read_survey(path)
+    assert len(raw.frame) == n
+    assert list(raw.file_rows) == list(range(2, n + 2))
+    assert list(raw.frame.columns) == header
+    if len(rows) > n:
+        assert any(f"dropped {len(rows) - n} trailing empty row(s)" in note for note in raw.notes)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.binary(max_size=400), ext=st.sampled_from([".csv", ".xlsx", ".sav", ".dta"]))
+def test_arbitrary_bytes_raise_only_jianfu_errors(tmp_path_factory, data, ext):
+    path = tmp_path_factory.mktemp("bytes") / f"a{ext}"
+    path.write_bytes(data)
+    try:
+        raw = read_survey(path)
+    except JianfuError as exc:
+        assert str(path) in str(exc)
+    else:
+        assert len(raw.frame) == len(raw.file_rows)
+        assert np.all(np.diff(raw.file_rows) == 1)
+
+
+def _valid_xlsx_bytes() -> bytes:
+    buf = io.BytesIO()
+    wb = Workbook()
+    for row in [HEADER, *ROWS, [3, "t", "=1+1", "男", "#N/A"]]:
+        wb.active.append(row)
+    wb.save(buf)
+    return buf.getvalue()
+
+
+_VALID_XLSX = _valid_xlsx_bytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    cut=st.integers(0, len(_VALID_XLSX)),
+    flips=st.lists(
+        st.tuples(st.integers(0, len(_VALID_XLSX) - 1), st.integers(1, 255)), max_size=4
+    ),
+)
+def test_damaged_workbooks_raise_only_jianfu_errors(tmp_path_factory, cut, flips):
+    data = bytearray(_VALID_XLSX)
+    for at, mask in flips:
+        data[at] ^= mask
+    path = tmp_path_factory.mktemp("damaged") / "a.xlsx"
+    path.write_bytes(bytes(data[:cut] if cut < len(data) else data))
+    try:
+        raw = read_survey(path)
+    except JianfuError as exc:
+        assert str(path) in str(exc)
+    else:
+        assert len(raw.frame) == len(raw.file_rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(alphabet=string.printable + "重庆，、（）", max_size=300))
+def test_arbitrary_text_raises_only_jianfu_errors(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("text") / "a.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    try:
+        raw = read_survey(path)
+    except JianfuError as exc:
+        assert str(path) in str(exc)
+    else:
+        assert len(raw.frame) == len(raw.file_rows)
