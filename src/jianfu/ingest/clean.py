@@ -185,7 +185,10 @@ def apply_rules(values: pd.DataFrame, flags: pd.DataFrame, p) -> Cleaned:
             raise ValueError(f"ingest.clean.actions.{rule}: {action!r} (use remove or flag)")
     removing = [r for r in RULES if actions[r] == "remove"]
     remove = flags[removing].any(axis=1)
-    reasons = flags.apply(lambda row: ";".join(r for r in RULES if row[r]), axis=1)
+    reasons = pd.Series("", index=flags.index)
+    for rule in RULES:
+        reasons = reasons.where(~flags[rule], reasons + ";" + rule)
+    reasons = reasons.str.lstrip(";")
     quarantine = values[remove].copy()
     quarantine.insert(1, "reasons", reasons[remove].to_numpy())
     clean = values[~remove].copy()

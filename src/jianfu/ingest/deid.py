@@ -420,10 +420,12 @@ def scrub_text(
     """
     present = text.notna()
     values = text[present].astype("str")
-    name_pattern = _name_pattern(names, fold_width("\n".join(values)))
+    distinct = values.unique()  # free text repeats ("无", "暂无建议"): scan each text once
+    name_pattern = _name_pattern(names, fold_width("\n".join(distinct)))
+    scanned = {value: _scan(value, name_pattern) for value in distinct}
     out, records = [], []
     for row, value in values.items():
-        cleaned, found = _scan(value, name_pattern)
+        cleaned, found = scanned[value]
         out.append(cleaned)
         for kind in dict.fromkeys(k for k, _ in found):
             removed = [v for k, v in found if k == kind]

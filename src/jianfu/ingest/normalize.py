@@ -59,6 +59,14 @@ def canon_keep_spaces(value) -> str:
     return unicodedata.normalize("NFKC", str(value))
 
 
+def by_unique(column: pd.Series, func) -> pd.Series:
+    """`func` applied once per distinct value (exports repeat the same answers many times)."""
+    values = column if column.dtype == object else column.astype(object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([func(v) for v in uniques] + [func(None)], dtype=object)
+    return pd.Series(mapped[codes], index=column.index, dtype=object)
+
+
 def _markers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Masks of skipped and empty cells (after `canon`)."""
     return text.isin(SKIP_MARKERS), text.isin(EMPTY_MARKERS)
@@ -122,7 +130,7 @@ def normalise(raw: RawSurvey, cmap: ColumnMap, cb: Codebook) -> tuple[pd.DataFra
     frame = raw.frame
     issues = _Issues(np.asarray(raw.file_rows))
     out: dict[str, pd.Series] = {"file_row": pd.Series(np.asarray(raw.file_rows), dtype="int64")}
-    text = {col: frame[col].map(canon).astype("str") for col in frame.columns}
+    text = {col: by_unique(frame[col], canon) for col in frame.columns}
 
     for field, col in cmap.meta.items():
         t = text[col]
@@ -164,7 +172,7 @@ def normalise(raw: RawSurvey, cmap: ColumnMap, cb: Codebook) -> tuple[pd.DataFra
             issues.add(bad, col, "invalid_choice")
             out[item.id] = codes.astype("Int64")
         elif item.type == "number":
-            number = parse_number(frame[col].map(nfkc).astype("str"))
+            number = parse_number(by_unique(frame[col], nfkc))
             bad = number.isna() & ~skipped & ~empty
             lo, hi = cb.valid_range(item)
             outside = number.notna() & ((number < lo) | (number > hi))
@@ -217,31 +225,35 @@ def _multi_joined(
     scale = cb.scales[item.scale]
     lookup = {canon(text): code for text, code in scale.text_to_code().items()}
     other_code = next((v.code for v in scale.values if v.other_text), None)
-    chosen: list[set[int]] = []
-    others: list[str | None] = []
-    unknown = np.zeros(len(raw), dtype=bool)
-    for i, value in enumerate(raw):
-        picked, other_text = set(), None
-        if not missing.iloc[i]:
-            for part in MULTI_SEPARATORS.split(str(value)):
-                part = part.strip()
-                if not part:
-                    continue
-                m = _OTHER.match(part)
-                if m and other_code is not None:
-                    picked.add(other_code)
-                    other_text = m.group(2).strip() or None
-                    continue
-                code = lookup.get(canon(part))
-                if code is None:
-                    unknown[i] = True
-                else:
-                    picked.add(code)
-        chosen.append(picked)
-        others.append(other_text)
+
+    def parse(value) -> tuple[frozenset[int], str | None, bool]:
+        picked, other_text, unknown = set(), None, False
+        for part in MULTI_SEPARATORS.split(str(value)):
+            part = part.strip()
+            if not part:
+                continue
+            m = _OTHER.match(part)
+            if m and other_code is not None:
+                picked.add(other_code)
+                other_text = m.group(2).strip() or None
+                continue
+            code = lookup.get(canon(part))
+            if code is None:
+                unknown = True
+            else:
+                picked.add(code)
+        return frozenset(picked), other_text, unknown
+
+    # exports repeat the same combinations: parse each distinct answer once
+    codes, uniques = pd.factorize(raw.astype(object), use_na_sentinel=True)
+    parsed = [parse(v) for v in uniques] + [(frozenset(), None, False)]
+    rows = [parsed[c] for c in codes]
+    is_missing = missing.to_numpy()
+    unknown = np.array([r[2] for r in rows], dtype=bool) & ~is_missing
     issues.add(pd.Series(unknown), col, "invalid_choice")
     for code in scale.codes:
-        flags = pd.Series([int(code in c) for c in chosen], dtype="Int8")
-        out[f"{item.id}_{code}"] = flags.mask(missing.to_numpy())
+        flags = pd.Series([int(code in r[0]) for r in rows], dtype="Int8")
+        out[f"{item.id}_{code}"] = flags.mask(is_missing)
     if other_code is not None:
-        out[f"{item.id}_other"] = pd.Series(others, dtype="str")
+        others = pd.Series([r[1] for r in rows], dtype="str")
+        out[f"{item.id}_other"] = others.mask(is_missing)

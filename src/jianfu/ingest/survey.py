@@ -19,7 +19,7 @@ from jianfu.core.errors import JianfuError
 from jianfu.core.io import write_csv, write_json
 from jianfu.ingest import clean, deid, labelled, township
 from jianfu.ingest.mapping import map_columns
-from jianfu.ingest.normalize import canon, normalise
+from jianfu.ingest.normalize import by_unique, canon, normalise
 from jianfu.ingest.read import read_survey
 from jianfu.ingest.types import ColumnMap, RawSurvey
 
@@ -39,8 +39,8 @@ class SurveyResult:
 
 
 def _blank_rows(raw: RawSurvey) -> pd.Series:
-    text = raw.frame.map(canon)
-    return (text == "").all(axis=1).reset_index(drop=True)
+    empty = pd.concat([by_unique(raw.frame[c], canon) == "" for c in raw.frame.columns], axis=1)
+    return empty.all(axis=1).reset_index(drop=True)
 
 
 def _text_columns(cb: Codebook, values: pd.DataFrame) -> list[str]:
