@@ -9,6 +9,7 @@ match townships → de-identify → clean) must account for every row and fail o
 
 from __future__ import annotations
 
+import csv
 import tempfile
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def test_every_row_read_is_clean_or_quarantined(codebook, data):
     table = data.draw(exports(codebook))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "302594156_按文本_测试_1_1.csv"
-        table.to_csv(path, index=False, encoding="utf-8")
+        # every field quoted: a bare carriage return inside a cell is then data, not a line end
+        table.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
         try:
             result = process_survey(
                 path,
