@@ -37,6 +37,10 @@ STAGES = {
         "jianfu.ingest.verify",
         "score each cleaning rule and the township matcher against the simulated truth",
     ),
+    "measure": (
+        "jianfu.measure.stage",
+        "reliability, validity (CFA, CR/AVE, HTMT), common-method checks and scale scores",
+    ),
 }
 #: Helper commands that are not pipeline stages.
 TOOLS = {
@@ -110,9 +114,28 @@ def _log_dependencies(stage: str, params) -> None:
         fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+#: Python's string hashing is salted per process unless PYTHONHASHSEED is set; libraries that
+#: iterate over sets (semopy's variable order, for one) then differ in the last bit from run to
+#: run. Stages run with a fixed seed so that their outputs are byte-identical.
+HASH_SEED = "0"
+
+
+def _fixed_hash_seed(argv: list[str]) -> None:
+    """Re-run this command with PYTHONHASHSEED fixed, if it is not already."""
+    if os.environ.get("PYTHONHASHSEED") == HASH_SEED:
+        return
+    env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "jianfu", *argv], env)
+
+
 def main(argv: list[str] | None = None) -> int:
+    as_program = argv is None  # called in-process (tests), a stage keeps the caller's process
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
+    if as_program and command in STAGES:
+        _fixed_hash_seed(argv)
     parser, module = _parser(command)
     args = parser.parse_args(argv)
     if args.command is None:

@@ -1,0 +1,1 @@
+"""Measurement quality: reliability, validity, factor analysis, scale scores (Step 4)."""
