@@ -107,8 +107,7 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
     cr_ave = (
         pd.DataFrame(
             {
-                "omega_semtools": omega,
-                "cr_semtools": validity.composite_reliability(fitted, variant="semtools"),
+                "omega_semtools": omega,  # semTools' CR (compRelSEM) is this omega
                 "ave_semtools": validity.ave(fitted, variant="semtools"),
                 "cr_fornell_larcker": validity.composite_reliability(
                     fitted, variant="fornell_larcker"
