@@ -1,0 +1,1 @@
+"""Survey models: regression, multilevel, PROCESS mediation and moderation, SEM (Step 5)."""
