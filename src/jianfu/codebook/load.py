@@ -362,7 +362,6 @@ def _check_structure(
     questions: dict[int, Question],
     constructs: dict[str, Construct],
     out: _Collector,
-    raw_items: dict,
 ) -> None:
     qnums = sorted(questions)
     if qnums != list(range(1, len(qnums) + 1)):
@@ -458,7 +457,7 @@ def parse_codebook(data: Any, file: str = "<codebook>", root: Path = Path(".")) 
         item = _build_item(w, e, questions, scales, constructs, block_ids, out)
         if item is not None:
             items.append(item)
-    _check_structure(items, questions, constructs, out, dict(sections["items"]))
+    _check_structure(items, questions, constructs, out)
 
     if out.problems:
         raise ProblemsError(f"Codebook {file} is not valid", out.problems)

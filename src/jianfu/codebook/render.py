@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jianfu.codebook.model import Codebook, Item, Question
+from jianfu.codebook.model import Codebook, Question
 
 _TYPE_HINT = {
     "zh": {
@@ -81,7 +81,7 @@ def questionnaire_lines(cb: Codebook, lang: str = "zh") -> list[_Line]:
                 _Line(
                     "matrix",
                     options=tuple(v.label.get(lang) for v in scale.values),
-                    rows=tuple(f"{i.row}. {_row_text(i, lang)}" for i in items),
+                    rows=tuple(f"{i.row}. {i.label.get(lang)}" for i in items),
                 )
             )
         elif q.type in ("single", "multi"):
@@ -102,10 +102,6 @@ def questionnaire_lines(cb: Codebook, lang: str = "zh") -> list[_Line]:
         )
     )
     return lines
-
-
-def _row_text(item: Item, lang: str) -> str:
-    return item.label.get(lang)
 
 
 def render_markdown(cb: Codebook, lang: str = "zh") -> str:

@@ -27,7 +27,6 @@ from jianfu.core.reference import read_reference
 from jianfu.ingest import admin
 from jianfu.ingest.survey import process_survey, require_file, write_survey_outputs
 
-ADMIN_TABLES = ("events", "hotline", "rollout")
 REGISTRY = ("registry_districts.parquet", "registry_townships.parquet", "registry_villages.parquet")
 
 
