@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jianfu.measure.scores import construct_spec, mean_scores, scored_items
+from jianfu.codebook.scoring import construct_spec, mean_scores, scored_items
 
 
 def test_reverse_keyed_items_are_recoded(codebook):

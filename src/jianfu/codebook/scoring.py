@@ -1,5 +1,5 @@
 """Scale scores from the codebook: reverse-keyed items recoded, mean scores with a missing-item
-rule.
+rule. Shared by the simulator (its observed-score estimands) and the measure stage.
 
 A construct's mean score is the mean of its answered items (reverse-keyed items recoded with the
 scale's reverse, e.g. 1↔5), computed only when at least ``min_answered_share`` of its items are

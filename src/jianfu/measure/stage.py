@@ -23,10 +23,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from jianfu.codebook.load import load_codebook
+from jianfu.codebook.scoring import construct_spec, mean_scores, scored_items
 from jianfu.core.io import atomic_dir, atomic_path, write_csv, write_json
 from jianfu.core.params import TrackedParams
 from jianfu.measure import cfa, efa, reliability, validity
-from jianfu.measure.scores import construct_spec, mean_scores, scored_items
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,6 +29,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from jianfu.codebook.model import Codebook
+from jianfu.codebook.scoring import construct_spec, mean_scores, scored_items
 
 #: Exogenous constructs of the structural model, in a fixed order.
 MEASURES = ("PV", "RL", "DM", "DE", "FC", "FT", "AS")
@@ -290,15 +291,8 @@ def draw_items(
 
 
 def score_means(cb: Codebook, items: pd.DataFrame) -> pd.DataFrame:
-    """Mean scores per construct with reverse-keyed items recoded (the observed scale scores)."""
-    scores = {}
-    for c in cb.constructs:
-        cols = []
-        for item in cb.construct_items(c.id):
-            x = items[item.id].astype(float)
-            cols.append(cb.scales[item.scale].reverse(x) if item.reverse else x)
-        scores[c.id] = np.mean(cols, axis=0)
-    return pd.DataFrame(scores, index=items.index)
+    """Mean scores per construct (reverse-keyed items recoded) of complete simulated answers."""
+    return mean_scores(scored_items(items, cb), construct_spec(cb), min_answered_share=1.0)
 
 
 def population_estimands(
