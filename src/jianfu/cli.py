@@ -41,6 +41,14 @@ STAGES = {
         "jianfu.measure.stage",
         "reliability, validity (CFA, CR/AVE, HTMT), common-method checks and scale scores",
     ),
+    "models": (
+        "jianfu.models.stage",
+        "every named model spec of params.yaml: OLS, multilevel, PROCESS, ordered logit, SEM",
+    ),
+    "survey_recovery": (
+        "jianfu.models.recovery",
+        "compare every survey estimand of the simulated truth with the estimator built for it",
+    ),
 }
 #: Helper commands that are not pipeline stages.
 TOOLS = {

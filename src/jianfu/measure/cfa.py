@@ -350,12 +350,23 @@ def fit_cfa(
     -------
     CFAResult
     """
+    return fit_ml(data, model, solver=solver, std_lv=std_lv)[0]
+
+
+def fit_ml(
+    data: pd.DataFrame, model: str, *, solver: Solver = "BFGS", std_lv: bool = False
+) -> tuple[CFAResult, MLFit]:
+    """`fit_cfa` for any lavaan-syntax model, also returning the estimation state (`MLFit`).
+
+    Structural regressions (``F ~ G + x``) and observed predictors are allowed; `fit_sem` in
+    `jianfu.models.sem` uses the state for delta-method SEs of derived quantities.
+    """
     if solver not in SOLVERS:
         raise JianfuError(f"fit_cfa: solver {solver!r} not supported; use one of {SOLVERS}")
     order = _measurement_order(model)
     if not order:
         raise JianfuError("fit_cfa: the model has no measurement (=~) statements")
-    variables = list(dict.fromkeys(i for items in order.values() for i in items if i not in order))
+    variables = _observed_variables(model, order)
     _require_columns(data, variables)
     complete = data[variables].apply(pd.to_numeric, errors="coerce").dropna()
     n = len(complete)
@@ -366,11 +377,43 @@ def fit_cfa(
     # threaded vs up to 5 s with two busy cores on the 13-factor, 77-indicator model).
     limit = threadpool_limits(limits=1, user_api="blas") if threadpool_limits else nullcontext()
     with limit:
-        return _fit(complete.astype(float), model, order, solver, std_lv, len(data) - n)
+        ml, info = estimate_ml(complete.astype(float), model, solver, std_lv)
+        result = _assemble(
+            ml.sem, ml.problem, ml.x, info, model, order, n, len(data) - n, ml.converged,
+            ml.iterations,
+        )  # fmt: skip
+    return result, ml
 
 
-def _fit(complete, model, order, solver, std_lv, n_dropped) -> CFAResult:
-    n = len(complete)
+def _observed_variables(model: str, order: dict[str, list[str]]) -> list[str]:
+    """Observed variables of the model: indicators in syntax order, then observed variables of the
+    structural part (e.g. an observed exogenous predictor in ``F ~ x``)."""
+    indicators = [i for items in order.values() for i in items if i not in order]
+    structural = sorted(semopy.Model(model.replace(";", "\n")).vars["observed"])
+    return list(dict.fromkeys(indicators + structural))
+
+
+@dataclass(frozen=True, eq=False)
+class MLFit:
+    """The estimation state behind a `CFAResult`: semopy model, ML problem, free parameters ``x``
+    and their covariance ``vcov`` (expected information, lavaan's default)."""
+
+    sem: semopy.Model
+    problem: _MLProblem
+    x: np.ndarray
+    vcov: np.ndarray
+    converged: bool
+    iterations: int
+
+
+def estimate_ml(
+    complete: pd.DataFrame, model: str, solver: Solver = "BFGS", std_lv: bool = False
+) -> tuple[MLFit, np.ndarray]:
+    """Fit any lavaan-syntax model (measurement and structural parts) by ML on complete data.
+
+    The engine behind `fit_ml`. Returns ``(MLFit, info)`` with
+    ``info`` the expected information at the estimate (for `_assemble`).
+    """
     sem = _prepare_semopy(model, complete, std_lv)
     prob = _MLProblem(sem)
     with np.errstate(all="ignore"):
@@ -393,7 +436,8 @@ def _fit(complete, model, order, solver, std_lv, n_dropped) -> CFAResult:
     if not converged:
         logging.getLogger(__name__).warning("fit_cfa: optimizer did not converge: %s", res.message)
     sem.param_vals = x
-    return _assemble(sem, prob, x, info, model, order, n, n_dropped, converged, int(res.nit))
+    vcov = 2.0 / len(complete) * np.linalg.inv(info)
+    return MLFit(sem, prob, x, vcov, converged, int(res.nit)), info
 
 
 def _assemble(sem, prob, x, info, model, order, n, n_dropped, converged, iterations) -> CFAResult:

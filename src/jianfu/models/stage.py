@@ -1,0 +1,218 @@
+"""Stage `models`: every named model spec of ``params.yaml`` (``models.specs``) on the survey.
+
+Reads: the clean survey, the scale scores and the measure stage's reliabilities, the office
+records (township workload per cadre, H7), the codebook; params ``models.*``.
+Writes:
+  ``<data-out>/analysis.parquet``   the analysis data: one row per response (序号) with the
+                                    construct scores (named by construct code), the background
+                                    items, the cluster columns and ``workload``;
+  ``<data-out>/{coefficients,fit,effects}.parquet``  tidy results of every spec
+                                    (`jianfu.models.specs`);
+  ``<tables-out>/``                 the same as CSV (for Excel) plus per-spec extras
+                                    (``<spec>__<table>.csv``: Table 1, SEM parameter table…);
+  ``--metrics``                     key numbers per spec (DVC metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from jianfu.codebook.load import load_codebook
+from jianfu.codebook.model import Codebook
+from jianfu.codebook.scoring import construct_spec, scored_items
+from jianfu.core.errors import JianfuError
+from jianfu.core.io import atomic_dir, write_csv, write_json
+from jianfu.core.params import TrackedParams
+from jianfu.models import crosslevel, specs
+
+SCORE_PREFIX = {"mean": "mean_", "factor": "fs_"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--codebook", required=True, type=Path)
+    parser.add_argument("--survey", required=True, type=Path, help="ingest's survey folder")
+    parser.add_argument("--scores", required=True, type=Path, help="measure's scores Parquet")
+    parser.add_argument("--measure-tables", required=True, type=Path, help="measure's tables")
+    parser.add_argument("--admin", required=True, type=Path, help="ingest's office-record folder")
+    parser.add_argument("--data-out", required=True, type=Path, help="folder for Parquet results")
+    parser.add_argument("--tables-out", required=True, type=Path, help="folder for CSV tables")
+    parser.add_argument("--metrics", required=True, type=Path)
+
+
+def _progress(message: str) -> None:
+    print(f"jianfu models: {message}", file=sys.stderr, flush=True)
+
+
+def measurement_model(cb: Codebook) -> dict[str, list[str]]:
+    """Construct -> scored items with a positively keyed marker first (SEM identification)."""
+    reverse = {item.id for item in cb.items if item.reverse}
+    return {c: sorted(items, key=lambda i: i in reverse) for c, items in construct_spec(cb).items()}
+
+
+def analysis_data(
+    clean: pd.DataFrame,
+    scores: pd.DataFrame,
+    workload: pd.DataFrame,
+    *,
+    score_kind: str,
+    covariates: list[str],
+    items: list[str],
+    constructs: list[str],
+) -> pd.DataFrame:
+    """One row per clean response: construct scores, background, clusters and workload."""
+    if score_kind not in SCORE_PREFIX:
+        raise JianfuError(
+            f"models.scores must be one of {sorted(SCORE_PREFIX)}, got {score_kind!r}"
+        )
+    prefix = SCORE_PREFIX[score_kind]
+    for key, names in (("covariates", covariates), ("items", items)):
+        missing = [c for c in names if c not in clean.columns]
+        if missing:
+            raise JianfuError(f"models.{key}: {missing} are not columns of the clean survey")
+    carried = list(dict.fromkeys([*covariates, *items]))
+    chosen = scores[["seq", *(prefix + c for c in constructs)]].rename(
+        columns=lambda c: c.removeprefix(prefix)
+    )
+    base = clean[["seq", "township_code", "district", *carried]].copy()
+    for col in ["township_code", "district", *carried]:
+        base[col] = pd.to_numeric(base[col], errors="coerce").astype("float64")
+    frame = base.merge(chosen, on="seq", how="left", validate="one_to_one")
+    wl = workload[["township_code", "workload"]].astype({"township_code": "float64"})
+    frame = frame.merge(wl, on="township_code", how="left", validate="many_to_one")
+    return frame.rename(columns={"district": "district_code"}).reset_index(drop=True)
+
+
+def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    # one BLAS thread: multithreaded sums differ in the last bit from run to run
+    with threadpool_limits(limits=1):
+        _run(args, params)
+
+
+def _run(args: argparse.Namespace, params: TrackedParams) -> None:
+    p = params["models"]
+    cb = load_codebook(args.codebook)
+    clean = pd.read_parquet(args.survey / "clean.parquet")
+    scores = pd.read_parquet(args.scores)
+    reliability = pd.read_csv(args.measure_tables / "reliability.csv", encoding="utf-8-sig")
+    measurement = measurement_model(cb)
+
+    _progress("township workload per cadre from the office records")
+    workload = crosslevel.township_workload(
+        args.admin / "events.parquet",
+        args.admin / "registry_townships.parquet",
+        list(p["workload"]["months"]),
+    )
+    data = analysis_data(
+        clean,
+        scores,
+        workload,
+        score_kind=p["scores"],
+        covariates=list(p["covariates"]),
+        items=list(p["items"]),
+        constructs=list(measurement),
+    )
+    items = scored_items(clean, cb).reset_index(drop=True)
+    labels = {c.id: {"zh": c.label.zh, "en": c.label.en} for c in cb.constructs}
+    labels["workload"] = {"zh": "乡镇行政工作量（标准化）", "en": "Township workload (z)"}
+    for col in [*p["covariates"], *p["items"]]:
+        item = cb.item(col)
+        labels[col] = {"zh": item.label.zh, "en": item.label.en}
+    boot = p["bootstrap"]
+    ctx = specs.Context(
+        data=data,
+        items=items,
+        measurement=measurement,
+        labels=labels,
+        reliabilities=dict(
+            zip(reliability["construct"], reliability["raw_alpha"].astype(float), strict=True)
+        ),
+        cluster=str(p["cluster"]),
+        bootstrap={
+            "n_boot": int(boot["n_boot"]),
+            "seed": int(boot["seed"]),
+            "ci_type": str(boot["ci_type"]),
+            "cluster": bool(boot["cluster"]),
+        },
+        ci=float(p["ci"]),
+    )
+    outputs: dict[str, specs.SpecOutput] = {}
+    spec_params = p["specs"]
+    names = list(spec_params)
+    for k, name in enumerate(names, start=1):
+        spec = spec_params[name]
+        _progress(f"[{k}/{len(names)}] {name} ({spec.get('kind')})")
+        outputs[name] = specs.run_spec(name, spec.to_dict(), ctx)
+
+    coefficients = _concat([o.coefficients for o in outputs.values()], specs.COEF_COLUMNS)
+    fit = _concat([o.fit for o in outputs.values()], specs.FIT_COLUMNS)
+    effects = _concat([o.effects for o in outputs.values()], specs.EFFECT_COLUMNS)
+    with atomic_dir(args.data_out) as out:
+        data.to_parquet(out / "analysis.parquet", index=False)
+        coefficients.to_parquet(out / "coefficients.parquet", index=False)
+        fit.to_parquet(out / "fit.parquet", index=False)
+        effects.to_parquet(out / "effects.parquet", index=False)
+    with atomic_dir(args.tables_out) as tables:
+        write_csv(tables / "coefficients.csv", coefficients)
+        write_csv(tables / "fit.csv", fit)
+        write_csv(tables / "effects.csv", effects)
+        write_csv(tables / "workload_townships.csv", workload)
+        for name, output in outputs.items():
+            for table_name, table in output.extra.items():
+                write_csv(tables / f"{name}__{table_name}.csv", table)
+    write_json(args.metrics, metrics(coefficients, fit, effects, data))
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[columns]
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].astype("string")
+    return out
+
+
+def _round(value, digits: int = 4):
+    return None if value is None or pd.isna(value) else round(float(value), digits)
+
+
+def metrics(
+    coefficients: pd.DataFrame, fit: pd.DataFrame, effects: pd.DataFrame, data: pd.DataFrame
+) -> dict:
+    """Key numbers: N, per spec its R² / fit indices, and the bootstrapped effects' CIs."""
+    out: dict = {"n": len(data), "specs": {}}
+    for name, rows in fit.groupby("spec", sort=False):
+        entry: dict = {}
+        stats = rows.set_index(["equation", "statistic"])["value"]
+        for (eq, stat), value in stats.items():
+            if stat in ("r2", "delta_r2", "cfi", "tli", "rmsea", "srmr") or stat.startswith("icc_"):
+                entry.setdefault(str(eq), {})[stat] = _round(value)
+        out["specs"][str(name)] = entry
+    sem_rows = coefficients[coefficients["kind"] == "sem"]
+    if len(sem_rows):
+        out["sem_std_paths"] = {
+            f"{r.equation}~{r.term}": _round(r.std) for r in sem_rows.itertuples(index=False)
+        }
+    # indirect effects and indices of moderated mediation (conditional ones are in effects.csv)
+    ind = effects[
+        effects["term"].str.startswith(("ind[", "imm["), na=False)
+        & ~effects["term"].str.contains("|", regex=False, na=False)
+    ]
+    out["indirect_effects"] = {
+        f"{r.spec}: {r.equation} {r.term}": {
+            "estimate": _round(r.estimate),
+            "ci": [_round(r.ci_low), _round(r.ci_high)],
+        }
+        for r in ind.itertuples(index=False)
+    }
+    out["significant_share"] = _round(
+        float(np.mean(coefficients["p"].dropna() < 0.05)) if coefficients["p"].notna().any() else 0
+    )
+    return out
