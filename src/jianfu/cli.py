@@ -49,6 +49,18 @@ STAGES = {
         "jianfu.models.recovery",
         "compare every survey estimand of the simulated truth with the estimator built for it",
     ),
+    "panel": (
+        "jianfu.policy.panel_stage",
+        "aggregate the office records into township-month and district-month panels (SQL)",
+    ),
+    "policy": (
+        "jianfu.policy.stage",
+        "staggered adoption effects: Callaway–Sant'Anna, Sun–Abraham, TWFE; pre-trend tests",
+    ),
+    "policy_recovery": (
+        "jianfu.policy.recovery",
+        "compare the policy estimates with the simulator's true ATT(g,t) and aggregates",
+    ),
 }
 #: Helper commands that are not pipeline stages.
 TOOLS = {

@@ -1,0 +1,1 @@
+"""Policy evaluation: township- and district-month panels of the office records and roll-out."""
