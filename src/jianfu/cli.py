@@ -61,6 +61,22 @@ STAGES = {
         "jianfu.policy.recovery",
         "compare the policy estimates with the simulator's true ATT(g,t) and aggregates",
     ),
+    "fonts": (
+        "jianfu.figures.font_stage",
+        "build the figures' Chinese font (OFL TrueType subset of Noto Sans SC)",
+    ),
+    "figures": (
+        "jianfu.figures.stage",
+        "draw every figure of the report in zh and en (PDF, SVG, PNG)",
+    ),
+    "report": (
+        "jianfu.report.stage",
+        "three-line tables (docx, LaTeX, Markdown, HTML) and the project report (docx, html)",
+    ),
+    "power": (
+        "jianfu.power.stage",
+        "Monte Carlo power over sample designs and effect sizes (local pool or Dask)",
+    ),
 }
 #: Helper commands that are not pipeline stages.
 TOOLS = {

@@ -27,4 +27,7 @@ def run(args: argparse.Namespace) -> None:
         for path in paths:
             mark = "ok " if Path(path).exists() else "-- "
             print(f"  {mark}{stage:<16} {path}")
-    print("Metrics: `dvc metrics show`; figures: reports/figures/ (after the figures stage).")
+    print(
+        "Report: reports/report.docx (and .html); figures: reports/figures/; tables: "
+        "reports/tables/; metrics: `dvc metrics show`."
+    )

@@ -1,0 +1,352 @@
+"""Stage `figures`: every figure of the report in zh and en.
+
+The Chinese font comes from the `fonts` stage (`jianfu.figures.font_stage`). `figures` draws
+the `CATALOGUE`: each entry reads pipeline outputs, calls one public figure function and is
+saved as PDF, SVG and PNG (300 dpi) per language, byte-identical on re-runs. ``figures.json``
+records, per figure, the function, the stage, the params and the inputs that made it (the
+report's captions and ``reports/FIGURES.md`` are built from it).
+
+Outputs: ``<out>/png/<key>_<lang>.png`` (declared as DVC image plots: ``dvc plots diff``
+compares them between revisions, offline), ``<out>/pdf/…``, ``<out>/svg/…``, and
+``<out>/figures.json``. The font's licence (``OFL.txt``) and change log are copied next to
+the PDFs that embed it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from jianfu.codebook.load import load_codebook
+from jianfu.core.errors import JianfuError
+from jianfu.core.io import atomic_dir, write_json
+from jianfu.core.params import TrackedParams
+from jianfu.figures import fonts, policy, survey
+from jianfu.figures import labels as figlabels
+from jianfu.figures.style import figure_style, save_figure
+
+FORMATS = ("png", "pdf", "svg")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One figure: key, titles, the function, its inputs (relative paths) and how to call it."""
+
+    key: str
+    title: dict[str, str]
+    function: Callable[..., Figure]
+    inputs: tuple[str, ...]
+    draw: Callable[[dict, dict, str], Figure]  # (loaded inputs, labels, lang) -> Figure
+    params: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _read(root: Path, rel: str):
+    path = root / rel
+    if not path.exists():
+        raise JianfuError(f"{rel}: missing; run the stage that makes it first (dvc repro)")
+    if path.suffix == ".csv":
+        return pd.read_csv(path, encoding="utf-8-sig")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+COEF = "data/processed/models/coefficients.parquet"
+EFFECTS = "data/processed/models/effects.parquet"
+
+
+def _moderation(d, lab, lang):
+    coefs, effects = d[COEF], d[EFFECTS]
+    spec = "h3_digital_literacy"
+    return survey.moderation_plot(
+        coefs[coefs["spec"] == spec], effects[effects["spec"] == spec], spec=spec,
+        x_range=(1.0, 5.0), w_range=(1.0, 5.0), labels=lab, lang=lang,
+    )  # fmt: skip
+
+
+def _likert(constructs: list[str]):
+    def draw(d, lab, lang):
+        items, scales = d["codebook"]
+        clean = d["data/processed/survey/clean.parquet"]
+        return survey.likert_bars(
+            clean[items["item"].tolist()], items, scales, constructs=constructs, labels=lab,
+            lang=lang,
+        )  # fmt: skip
+
+    return draw
+
+
+def _mediation(d, lab, lang):
+    spec = "h5_serial"
+    coefs, effects = d[COEF], d[EFFECTS]
+    return survey.mediation_diagram(
+        coefs[coefs["spec"] == spec], effects[effects["spec"] == spec], spec=spec, x="DM",
+        labels=lab, lang=lang,
+    )  # fmt: skip
+
+
+CATALOGUE: list[Entry] = [
+    Entry(
+        "cleaning_flow",
+        {"zh": "问卷数据清洗流程", "en": "Survey cleaning flow"},
+        survey.cleaning_flow,
+        ("reports/ingest/cleaning_flow.csv",),
+        lambda d, lab, lang: survey.cleaning_flow(d["reports/ingest/cleaning_flow.csv"], lang=lang),
+        ("ingest.clean",),
+    ),
+    Entry(
+        "likert_measures",
+        {"zh": "减负措施各题项的回答分布", "en": "Answers to the items on the measures"},
+        survey.likert_bars,
+        ("data/processed/survey/clean.parquet", "codebook/cadre_survey.yaml"),
+        _likert(["PV", "RL", "DM", "DE", "FC", "FT", "AS"]),
+    ),
+    Entry(
+        "likert_outcomes",
+        {
+            "zh": "负担、状态与服务各题项的回答分布",
+            "en": "Answers to the items on burden, cadres' state and service",
+        },
+        survey.likert_bars,
+        ("data/processed/survey/clean.parquet", "codebook/cadre_survey.yaml"),
+        _likert(["FB", "EE", "WE", "SO", "DL", "PSM"]),
+    ),
+    Entry(
+        "correlations",
+        {"zh": "构念间相关系数", "en": "Correlations between constructs"},
+        survey.correlation_heatmap,
+        ("reports/models/table1__correlations.csv",),
+        lambda d, lab, lang: survey.correlation_heatmap(
+            d["reports/models/table1__correlations.csv"], labels=lab, lang=lang
+        ),
+        ("models.specs.table1",),
+    ),
+    Entry(
+        "cfa_loadings",
+        {"zh": "验证性因子分析标准化载荷", "en": "CFA standardized loadings"},
+        survey.cfa_loadings,
+        ("reports/measure/cfa_estimates.csv",),
+        lambda d, lab, lang: survey.cfa_loadings(
+            d["reports/measure/cfa_estimates.csv"], labels=lab, lang=lang
+        ),
+        ("measure.cfa_solver",),
+    ),
+    Entry(
+        "path_diagram",
+        {"zh": "结构方程模型路径图（标准化系数）", "en": "Structural model (standardized paths)"},
+        survey.sem_path_diagram,
+        (COEF,),
+        lambda d, lab, lang: survey.sem_path_diagram(d[COEF], labels=lab, lang=lang),
+        ("models.specs.sem",),
+    ),
+    Entry(
+        "coefficients",
+        {
+            "zh": "七项减负措施对形式主义负担的影响",
+            "en": "Effects of the seven measures on formalism burden",
+        },
+        survey.burden_forest,
+        (COEF,),
+        lambda d, lab, lang: survey.burden_forest(
+            d[COEF], measures=["PV", "RL", "DM", "DE", "FC", "FT", "AS"], labels=lab, lang=lang
+        ),
+        ("models.specs.h1_burden", "models.specs.sem"),
+    ),
+    Entry(
+        "mediation",
+        {
+            "zh": "链式中介：措施→负担→工作投入→服务成效",
+            "en": "Serial mediation: measure → burden → engagement → service",
+        },
+        survey.mediation_diagram,
+        (COEF, EFFECTS),
+        _mediation,
+        ("models.specs.h5_serial", "models.bootstrap"),
+    ),
+    Entry(
+        "simple_slopes",
+        {
+            "zh": "数字素养的调节作用：简单斜率与 Johnson–Neyman 区间",
+            "en": "Digital literacy as moderator: simple slopes and Johnson–Neyman region",
+        },
+        survey.moderation_plot,
+        (COEF, EFFECTS),
+        _moderation,
+        ("models.specs.h3_digital_literacy",),
+    ),
+    Entry(
+        "recovery",
+        {"zh": "估计值与模拟真值", "en": "Estimates against the simulated truth"},
+        survey.recovery_plot,
+        ("reports/recovery/survey/survey_recovery.csv",),
+        lambda d, lab, lang: survey.recovery_plot(
+            d["reports/recovery/survey/survey_recovery.csv"], labels=lab, lang=lang
+        ),
+        ("models.specs",),
+    ),
+]
+
+ES = "data/processed/policy/event_study.parquet"
+AGG_REC = "reports/recovery/policy/aggregates_recovery.csv"
+DISTRICT_MONTH = "data/processed/panel/district_month.parquet"
+ROLLOUT = "data/processed/admin/rollout.parquet"
+
+
+def _event_study(measure: str, outcome: str, lag: int | None = None):
+    def draw(d, lab, lang):
+        return policy.event_study(
+            d[ES], measure, outcome, truth=d[AGG_REC], window=(-12, 12), lag=lag,
+            layout="panels", labels=lab, lang=lang,
+        )  # fmt: skip
+
+    return draw
+
+
+CATALOGUE += [
+    Entry(
+        "event_study",
+        {
+            "zh": "一表通对报表填报的事件研究：CS 与双向固定效应",
+            "en": "One-form reporting and report submissions: event study, CS against TWFE",
+        },
+        policy.event_study,
+        (ES, AGG_REC),
+        _event_study("yibiaotong", "report_submissions"),
+        ("policy.event_window", "policy.controls", "policy.baseline_covariate"),
+    ),
+    Entry(
+        "event_study_documents",
+        {
+            "zh": "发文开会负面清单对收文的事件研究",
+            "en": "Negative list and documents: event study",
+        },
+        policy.event_study,
+        (ES, AGG_REC),
+        _event_study("negative_list", "documents"),
+        ("policy.event_window", "policy.controls", "policy.baseline_covariate"),
+    ),
+    Entry(
+        "workload_trends",
+        {
+            "zh": "分区域的报表填报趋势与一表通推行",
+            "en": "Report submissions by region and the adoption of one-form reporting",
+        },
+        policy.workload_trends,
+        (DISTRICT_MONTH,),
+        lambda d, lab, lang: policy.workload_trends(
+            d[DISTRICT_MONTH], "adopt_yibiaotong", "report_submissions", labels=lab, lang=lang
+        ),
+        ("panel.window", "panel.events_scale"),
+    ),
+    Entry(
+        "hotline",
+        {
+            "zh": "一表通推行前后的12345热线服务",
+            "en": "The 12345 hotline before and after one-form reporting",
+        },
+        policy.hotline_before_after,
+        (DISTRICT_MONTH,),
+        lambda d, lab, lang: policy.hotline_before_after(
+            d[DISTRICT_MONTH], "yibiaotong", labels=lab, lang=lang
+        ),
+        ("panel.window", "policy.lags"),
+    ),
+    Entry(
+        "district_map",
+        {"zh": "38个区县的减负措施推行时间", "en": "When the 38 districts adopted each measure"},
+        policy.district_tile_map,
+        (ROLLOUT,),
+        lambda d, lab, lang: policy.district_tile_map(
+            d[ROLLOUT],
+            value="adoption_month",
+            facet="measure",
+            month_range=("2023-01", "2025-12"),
+            labels=lab,
+            lang=lang,
+        ),
+        ("simulate.rollout",),
+    ),
+    Entry(
+        "policy_recovery",
+        {
+            "zh": "政策效应估计值与模拟真值之比：CS 与双向固定效应",
+            "en": "Estimated policy effects relative to the simulated truth: CS against TWFE",
+        },
+        policy.policy_recovery_plot,
+        (AGG_REC,),
+        lambda d, lab, lang: policy.policy_recovery_plot(
+            d[AGG_REC], ci="unit", labels=lab, lang=lang
+        ),
+        ("policy",),
+    ),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--codebook", required=True, type=Path)
+    parser.add_argument("--root", default=Path("."), type=Path, help="project root")
+    parser.add_argument("--fonts", required=True, type=Path, help="the fonts stage's folder")
+    parser.add_argument("--out", required=True, type=Path, help="folder for the figures")
+    parser.add_argument("--metrics", required=True, type=Path)
+
+
+def draw_all(
+    catalogue: list[Entry], data: dict, labels: dict, out: Path, langs: list[str]
+) -> list[dict]:
+    """Draw and save every entry in every language; the manifest records what made each."""
+    manifest = []
+    for k, entry in enumerate(catalogue, start=1):
+        print(f"jianfu figures: [{k}/{len(catalogue)}] {entry.key}", file=sys.stderr, flush=True)
+        files: dict[str, dict[str, str]] = {}
+        for lang in langs:
+            with figure_style(lang):
+                fig = entry.draw(data, labels, lang)
+                stem = f"{entry.key}_{lang}"
+                for fmt in FORMATS:
+                    (out / fmt).mkdir(parents=True, exist_ok=True)
+                    save_figure(fig, out / fmt / stem, formats=(fmt,))
+            files[lang] = {fmt: f"{fmt}/{stem}.{fmt}" for fmt in FORMATS}
+        manifest.append(
+            {
+                "key": entry.key,
+                "title": entry.title,
+                "function": f"{entry.function.__module__}.{entry.function.__name__}",
+                "stage": "figures",
+                "params": list(entry.params),
+                "inputs": list(entry.inputs),
+                "files": files,
+            }
+        )
+    return manifest
+
+
+def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    langs = [str(v) for v in params["figures"]["languages"]]
+    started = time.perf_counter()
+    fonts.use_font(args.fonts / fonts.FONT_FILE)
+    cb = load_codebook(args.codebook)
+    labels = figlabels.variable_labels(
+        cb, {"workload": {"zh": "乡镇行政工作量", "en": "Township workload"}}
+    )
+    wanted = {rel for entry in CATALOGUE for rel in entry.inputs if not rel.endswith(".yaml")}
+    data = {rel: _read(args.root, rel) for rel in sorted(wanted)}
+    data["codebook"] = (figlabels.item_table(cb), figlabels.scale_table(cb))
+    with atomic_dir(args.out) as out:
+        manifest = draw_all(CATALOGUE, data, labels, out, langs)
+        # the PDFs embed the font: its licence travels with them
+        for name in (fonts.LICENSE_FILE, fonts.FONTLOG_FILE):
+            (out / "pdf" / name).write_bytes((args.fonts / name).read_bytes())
+        (out / "figures.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+    write_json(args.metrics, {"figures": len(manifest), "languages": langs})
+    print(f"jianfu figures: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
