@@ -29,50 +29,32 @@
 
 # %%
 # %matplotlib inline
-import json
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-import matplotlib as mpl
 import pandas as pd
 from IPython.display import Markdown, display
 
+from jianfu import notebook
 from jianfu.codebook.load import load_codebook
-from jianfu.figures import fonts, survey
 from jianfu.figures import labels as figlabels
+from jianfu.figures import survey
 from jianfu.figures.stage import CATALOGUE
 from jianfu.figures.style import current_style, figure_style, save_figure, use_style
+from jianfu.notebook import read_output
 
 LANG = "zh"
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The project folder: the first folder at or above `start` (default: here) with dvc.yaml."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "dvc.yaml").is_file():
-            return folder
-    raise FileNotFoundError(f"no dvc.yaml in {here} or above: open the notebook in the project")
-
-
-ROOT = project_root()
+ROOT = notebook.setup()
 
 
 def read(rel: str):
-    """A pipeline output, by its path relative to the project root (CSV, Parquet or JSON)."""
-    path = ROOT / rel
-    if not path.exists():
-        raise FileNotFoundError(f"{rel} is missing: run the pipeline first (dvc repro)")
-    if path.suffix == ".csv":
-        return pd.read_csv(path, encoding="utf-8-sig")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A pipeline output, by its path relative to the project root."""
+    return read_output(ROOT, rel)
 
 
-fonts.use_font(ROOT / "data/interim/fonts" / fonts.FONT_FILE)
-mpl.rcParams["figure.dpi"] = 160  # the house style's sizes are print sizes: enlarge on screen
 cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
 labels = figlabels.variable_labels(
     cb, {"workload": {"zh": "乡镇行政工作量", "en": "Township workload"}}

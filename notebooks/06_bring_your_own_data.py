@@ -34,14 +34,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import matplotlib as mpl
 import pandas as pd
 from IPython.display import Markdown, display
 
 from jianfu.codebook.load import load_codebook
 from jianfu.core.params import load_params
 from jianfu.core.reference import read_reference
-from jianfu.figures import fonts, survey
+from jianfu.figures import survey
 from jianfu.figures.style import figure_style
 from jianfu.ingest.read import read_survey
 from jianfu.ingest.survey import process_survey, survey_report, write_survey_outputs
@@ -63,21 +62,12 @@ OUT = None
 # 项目根目录（从当前目录向上查找 `dvc.yaml`）、`params.yaml`、codebook 和区县、镇街参考表：
 
 # %%
+from jianfu import notebook  # noqa: E402
+
 LANG = "zh"
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The project folder: the first folder at or above `start` (default: here) with dvc.yaml."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "dvc.yaml").is_file():
-            return folder
-    raise FileNotFoundError(f"no dvc.yaml in {here} or above: open the notebook in the project")
-
-
-ROOT = project_root()
-fonts.use_font(ROOT / "data/interim/fonts" / fonts.FONT_FILE)
-mpl.rcParams["figure.dpi"] = 160  # the house style's sizes are print sizes: enlarge on screen
+ROOT = notebook.setup()
 params = load_params(ROOT / "params.yaml")
 cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
 districts, townships = read_reference(

@@ -22,16 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from matplotlib.figure import Figure
 
 from jianfu.codebook.load import load_codebook
-from jianfu.core.errors import JianfuError
 from jianfu.core.io import atomic_dir, write_json
 from jianfu.core.params import TrackedParams
 from jianfu.figures import fonts, policy, survey
 from jianfu.figures import labels as figlabels
 from jianfu.figures.style import figure_style, save_figure
+from jianfu.notebook import read_output
 
 FORMATS = ("png", "pdf", "svg")
 
@@ -49,14 +48,7 @@ class Entry:
 
 
 def _read(root: Path, rel: str):
-    path = root / rel
-    if not path.exists():
-        raise JianfuError(f"{rel}: missing; run the stage that makes it first (dvc repro)")
-    if path.suffix == ".csv":
-        return pd.read_csv(path, encoding="utf-8-sig")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_output(root, rel)
 
 
 COEF = "data/processed/models/coefficients.parquet"

@@ -1,0 +1,61 @@
+"""What every notebook does first: find the project, read pipeline outputs, set up figures.
+
+The notebooks in ``notebooks/`` import these instead of each carrying its own copy::
+
+    from jianfu.notebook import read_output, setup, show_table
+    ROOT = setup()                      # project root; the Chinese font; on-screen figure size
+    flow = read_output(ROOT, "reports/ingest/cleaning_flow.csv")
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from jianfu.core.errors import JianfuError
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project folder: the first folder at or above `start` (default: here) with dvc.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file():
+            return folder
+    raise JianfuError(f"no dvc.yaml in {here} or above: open the notebook in the project")
+
+
+def read_output(root: Path, rel: str):
+    """A pipeline output by its path relative to the project root: CSV (utf-8-sig), Parquet or
+    JSON; a clear error when the stage that makes it has not run."""
+    path = Path(root) / rel
+    if not path.exists():
+        raise JianfuError(f"{rel} is missing: run the pipeline first (dvc repro)")
+    if path.suffix == ".csv":
+        return pd.read_csv(path, encoding="utf-8-sig")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def setup(start: Path | None = None, *, dpi: int = 160) -> Path:
+    """Find the project root, register the figures' Chinese font (built by the ``fonts`` stage)
+    and enlarge figures on screen (the house style's sizes are print sizes). Returns the root."""
+    import matplotlib as mpl
+
+    from jianfu.figures import fonts
+
+    root = project_root(start)
+    fonts.use_font(root / "data/interim/fonts" / fonts.FONT_FILE)
+    mpl.rcParams["figure.dpi"] = dpi
+    return root
+
+
+def show_table(table, lang: str = "zh") -> None:
+    """A `jianfu.tables.Table` as the report prints it (HTML, three-line table)."""
+    from IPython.display import HTML, display
+
+    from jianfu.tables import render_html
+
+    display(HTML(render_html(table, lang)))
