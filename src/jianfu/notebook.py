@@ -9,12 +9,12 @@ The notebooks in ``notebooks/`` import these instead of each carrying its own co
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import pandas as pd
-
 from jianfu.core.errors import JianfuError
+from jianfu.core.io import read_output
+
+__all__ = ["project_root", "read_output", "setup", "show_table"]
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -24,19 +24,6 @@ def project_root(start: Path | None = None) -> Path:
         if (folder / "dvc.yaml").is_file():
             return folder
     raise JianfuError(f"no dvc.yaml in {here} or above: open the notebook in the project")
-
-
-def read_output(root: Path, rel: str):
-    """A pipeline output by its path relative to the project root: CSV (utf-8-sig), Parquet or
-    JSON; a clear error when the stage that makes it has not run."""
-    path = Path(root) / rel
-    if not path.exists():
-        raise JianfuError(f"{rel} is missing: run the pipeline first (dvc repro)")
-    if path.suffix == ".csv":
-        return pd.read_csv(path, encoding="utf-8-sig")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def setup(start: Path | None = None, *, dpi: int = 160) -> Path:

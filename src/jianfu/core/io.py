@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jianfu.core.errors import JianfuError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -121,3 +123,36 @@ def save_docx(document, path: str | Path) -> None:
     buf = io.BytesIO()
     document.save(buf)
     write_bytes(path, deterministic_zip(buf.getvalue()))
+
+
+def read_output(root: str | Path, rel: str):
+    """A pipeline output by its path relative to the project root: CSV (utf-8-sig), Parquet or
+    JSON; a clear error when the stage that makes it has not run."""
+    import pandas as pd
+
+    path = Path(root) / rel
+    if not path.exists():
+        raise JianfuError(f"{rel} is missing: run the pipeline first (dvc repro)")
+    if path.suffix == ".csv":
+        return pd.read_csv(path, encoding="utf-8-sig")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def concat_tidy(frames, columns: list[str] | None = None):
+    """Concatenate tidy tables (skipping empty ones), keep `columns` in that order when given,
+    and store text columns as pandas strings (stable Parquet types). No frame: an empty table
+    with `columns`."""
+    import pandas as pd
+
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns or [])
+    out = pd.concat(frames, ignore_index=True)
+    if columns is not None:
+        out = out[columns]
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].astype("string")
+    return out

@@ -25,12 +25,11 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from jianfu.codebook.load import load_codebook
-from jianfu.core.io import atomic_dir, write_json
+from jianfu.core.io import atomic_dir, read_output, write_json
 from jianfu.core.params import TrackedParams
 from jianfu.figures import fonts, policy, survey
 from jianfu.figures import labels as figlabels
 from jianfu.figures.style import figure_style, save_figure
-from jianfu.notebook import read_output
 
 FORMATS = ("png", "pdf", "svg")
 
@@ -45,10 +44,6 @@ class Entry:
     inputs: tuple[str, ...]
     draw: Callable[[dict, dict, str], Figure]  # (loaded inputs, labels, lang) -> Figure
     params: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _read(root: Path, rel: str):
-    return read_output(root, rel)
 
 
 COEF = "data/processed/models/coefficients.parquet"
@@ -329,7 +324,7 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
         cb, {"workload": {"zh": "乡镇行政工作量", "en": "Township workload"}}
     )
     wanted = {rel for entry in CATALOGUE for rel in entry.inputs if not rel.endswith(".yaml")}
-    data = {rel: _read(args.root, rel) for rel in sorted(wanted)}
+    data = {rel: read_output(args.root, rel) for rel in sorted(wanted)}
     data["codebook"] = (figlabels.item_table(cb), figlabels.scale_table(cb))
     with atomic_dir(args.out) as out:
         manifest = draw_all(CATALOGUE, data, labels, out, langs)

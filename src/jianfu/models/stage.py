@@ -27,7 +27,7 @@ from jianfu.codebook.load import load_codebook
 from jianfu.codebook.model import Codebook
 from jianfu.codebook.scoring import construct_spec, scored_items
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, write_csv, write_json
+from jianfu.core.io import atomic_dir, concat_tidy, write_csv, write_json
 from jianfu.core.params import TrackedParams
 from jianfu.models import crosslevel, specs
 
@@ -149,9 +149,9 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
         _progress(f"[{k}/{len(names)}] {name} ({spec.get('kind')})")
         outputs[name] = specs.run_spec(name, spec.to_dict(), ctx)
 
-    coefficients = _concat([o.coefficients for o in outputs.values()], specs.COEF_COLUMNS)
-    fit = _concat([o.fit for o in outputs.values()], specs.FIT_COLUMNS)
-    effects = _concat([o.effects for o in outputs.values()], specs.EFFECT_COLUMNS)
+    coefficients = concat_tidy([o.coefficients for o in outputs.values()], specs.COEF_COLUMNS)
+    fit = concat_tidy([o.fit for o in outputs.values()], specs.FIT_COLUMNS)
+    effects = concat_tidy([o.effects for o in outputs.values()], specs.EFFECT_COLUMNS)
     with atomic_dir(args.data_out) as out:
         data.to_parquet(out / "analysis.parquet", index=False)
         coefficients.to_parquet(out / "coefficients.parquet", index=False)
@@ -166,17 +166,6 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
             for table_name, table in output.extra.items():
                 write_csv(tables / f"{name}__{table_name}.csv", table)
     write_json(args.metrics, metrics(coefficients, fit, effects, data))
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    out = pd.concat(frames, ignore_index=True)[columns]
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].astype("string")
-    return out
 
 
 def _round(value, digits: int = 4):

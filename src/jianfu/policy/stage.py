@@ -38,7 +38,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, write_csv, write_json
+from jianfu.core.io import atomic_dir, concat_tidy, write_csv, write_json
 from jianfu.core.params import TrackedParams
 from jianfu.policy import did
 
@@ -282,11 +282,11 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
         for key, tables in estimate(frame, measure=measure, outcome=outcome, p=p).items():
             parts[key].extend(tables)
     tables = {
-        "attgt": _concat(parts["attgt"]),
-        "aggregates": _concat(parts["agg"]),
-        "event_study": _concat(parts["es"]),
-        "pretrends": _concat(parts["pre"]),
-        "notes": _concat(parts["notes"], columns=["measure", "outcome", "note"]),
+        "attgt": concat_tidy(parts["attgt"]),
+        "aggregates": concat_tidy(parts["agg"]),
+        "event_study": concat_tidy(parts["es"]),
+        "pretrends": concat_tidy(parts["pre"]),
+        "notes": concat_tidy(parts["notes"], columns=["measure", "outcome", "note"]),
     }
     with atomic_dir(args.data_out) as out:
         for name, table in tables.items():
@@ -296,17 +296,6 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
             write_csv(out / f"{name}.csv", table)
     write_json(args.metrics, metrics(tables["aggregates"], tables["pretrends"]))
     print(f"jianfu policy: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str] | None = None) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=columns or [])
-    out = pd.concat(frames, ignore_index=True)
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].astype("string")
-    return out
 
 
 def metrics(aggregates: pd.DataFrame, pretrends: pd.DataFrame) -> dict:

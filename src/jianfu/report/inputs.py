@@ -6,14 +6,12 @@ which the report prints in captions and `reports/FIGURES.md`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from jianfu.codebook.model import Codebook
 from jianfu.core.errors import JianfuError
+from jianfu.core.io import read_output
 from jianfu.figures.policy import ESTIMATOR_LABELS, MEASURE_LABELS, OUTCOME_LABELS
 
 #: input key -> (stage, path relative to the project root)
@@ -64,12 +62,7 @@ def load(root: Path) -> Outputs:
         path = root / rel
         if not path.exists():
             raise JianfuError(f"{rel}: missing; it is made by the {stage!r} stage (dvc repro)")
-        if path.suffix == ".json":
-            out.data[key] = json.loads(path.read_text(encoding="utf-8"))
-        elif path.suffix == ".csv":
-            out.data[key] = pd.read_csv(path, encoding="utf-8-sig")
-        else:
-            out.data[key] = pd.read_parquet(path)
+        out.data[key] = read_output(root, rel)
     return out
 
 
