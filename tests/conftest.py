@@ -114,3 +114,31 @@ def pipeline_project(tmp_path_factory):
     log = project / "dependency-log.jsonl"
     output = dvc(project, "repro", env={"JIANFU_DEPENDENCY_LOG": str(log)})
     return project, output, log
+
+
+def clone_with_outputs(project: Path, dest: Path, *, commit: bool = True) -> Path:
+    """A Git clone of a project in which `dvc repro` has run, with its outputs checked out.
+
+    The clone shares the project's DVC cache (linked, not copied, where the file system allows)
+    and gets the project's dvc.lock and metrics, committed: a team member's up-to-date checkout.
+    The source project is not changed.
+    """
+    subprocess.run(["git", "clone", "-q", str(project), str(dest)], check=True)
+    metrics = [p.relative_to(project).as_posix() for p in project.glob("metrics/*")]
+    for rel in ["dvc.lock", *metrics]:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(project / rel, dest / rel)
+    dvc(dest, "config", "--local", "cache.dir", str(project / ".dvc" / "cache"))
+    dvc(dest, "config", "--local", "cache.type", "reflink,hardlink,copy")
+    dvc(dest, "checkout", "--quiet")
+    if commit:
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.org",
+        }
+        subprocess.run(["git", "add", "-A"], cwd=dest, check=True, env=env)
+        subprocess.run(["git", "commit", "-qm", "pipeline run"], cwd=dest, check=True, env=env)
+    return dest

@@ -61,6 +61,18 @@ STAGES = {
         "jianfu.policy.recovery",
         "compare the policy estimates with the simulator's true ATT(g,t) and aggregates",
     ),
+    "spec_survey": (
+        "jianfu.robustness.stage",
+        "the key survey effects under one specification of the robustness grid",
+    ),
+    "spec_policy": (
+        "jianfu.robustness.stage",
+        "the key policy effects (Callaway–Sant'Anna ATT) under one specification",
+    ),
+    "spec_curve": (
+        "jianfu.robustness.curve",
+        "the specification curve from every experiment's metrics (robustness/experiments.csv)",
+    ),
     "fonts": (
         "jianfu.figures.font_stage",
         "build the figures' Chinese font (OFL TrueType subset of Noto Sans SC)",
@@ -87,6 +99,10 @@ TOOLS = {
     "check-codebook": (
         "jianfu.tools.check_codebook",
         "validate a questionnaire codebook (YAML) and list every problem",
+    ),
+    "spec-curve": (
+        "jianfu.tools.spec_curve",
+        "run the specification grid as DVC experiments (plan | run | collect)",
     ),
     "where": ("jianfu.tools.where", "list the pipeline's outputs and whether they exist"),
 }

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from jianfu.codebook.load import load_codebook
 from jianfu.core.io import atomic_dir, read_output, write_json
 from jianfu.core.params import TrackedParams
-from jianfu.figures import fonts, policy, survey
+from jianfu.figures import fonts, policy, robustness, survey
 from jianfu.figures import labels as figlabels
 from jianfu.figures.style import figure_style, save_figure
 
@@ -276,6 +276,59 @@ CATALOGUE += [
     ),
 ]
 
+SPEC_CURVE = "reports/robustness/spec_curve.csv"
+SPEC_SUMMARY = "reports/robustness/summary.csv"
+SPEC_STATUS = "reports/robustness/status.json"
+
+
+def _spec_curve(kind: str):
+    def draw(d, lab, lang):
+        effect, table = d["figures.spec_curve"][kind], d[SPEC_CURVE]
+        if table.empty or effect not in set(table["effect"]):
+            return robustness.not_run(effect, lang=lang)
+        return robustness.spec_curve(
+            table, effect, choices=list(robustness.CHOICE_LABELS),
+            alpha=float(d[SPEC_STATUS]["alpha"]), labels=lab, lang=lang,
+        )  # fmt: skip
+
+    return draw
+
+
+def _spec_summary(d, lab, lang):
+    if d[SPEC_SUMMARY].empty:
+        return robustness.not_run("robustness/experiments.csv", lang=lang)
+    return robustness.spec_curve_summary(d[SPEC_SUMMARY], labels=lab, lang=lang)
+
+
+CATALOGUE += [
+    Entry(
+        f"spec_curve_{kind}",
+        title,
+        robustness.spec_curve,
+        (SPEC_CURVE, SPEC_STATUS),
+        _spec_curve(kind),
+        ("figures.spec_curve", "robustness.grid"),
+    )
+    for kind, title in (
+        ("path", {"zh": "规格曲线：减负措施对形式主义负担的效应",
+                  "en": "Specification curve: a measure's effect on formalism burden"}),
+        ("indirect", {"zh": "规格曲线：经由形式主义负担对服务成效的间接效应",
+                      "en": "Specification curve: the indirect effect on service via burden"}),
+        ("att", {"zh": "规格曲线：政策措施的平均处理效应（CS）",
+                 "en": "Specification curve: a measure's average effect (CS ATT)"}),
+    )
+] + [
+    Entry(
+        "spec_curve_summary",
+        {"zh": "各关键效应在全部规格下的方向与显著性",
+         "en": "Sign and significance of every key effect across specifications"},
+        robustness.spec_curve_summary,
+        (SPEC_SUMMARY,),
+        _spec_summary,
+        ("robustness.grid", "robustness.alpha"),
+    ),
+]  # fmt: skip
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codebook", required=True, type=Path)
@@ -326,6 +379,7 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     wanted = {rel for entry in CATALOGUE for rel in entry.inputs if not rel.endswith(".yaml")}
     data = {rel: read_output(args.root, rel) for rel in sorted(wanted)}
     data["codebook"] = (figlabels.item_table(cb), figlabels.scale_table(cb))
+    data["figures.spec_curve"] = params["figures"]["spec_curve"].to_dict()
     with atomic_dir(args.out) as out:
         manifest = draw_all(CATALOGUE, data, labels, out, langs)
         # the PDFs embed the font: its licence travels with them

@@ -37,6 +37,8 @@ FILES: dict[str, tuple[str, str]] = {
     "aggregates": ("policy", "data/processed/policy/aggregates.parquet"),
     "pretrends": ("policy", "data/processed/policy/pretrends.parquet"),
     "policy_recovery": ("policy_recovery", "metrics/policy_recovery.json"),
+    "spec_curve_summary": ("spec_curve", "reports/robustness/summary.csv"),
+    "spec_curve_status": ("spec_curve", "reports/robustness/status.json"),
 }
 
 
