@@ -38,6 +38,7 @@ from IPython.display import Markdown, display
 
 from jianfu import notebook
 from jianfu.codebook.load import load_codebook
+from jianfu.core.params import load_params
 from jianfu.figures import labels as figlabels
 from jianfu.figures import survey
 from jianfu.figures.stage import CATALOGUE
@@ -62,6 +63,8 @@ labels = figlabels.variable_labels(
 inputs = sorted({rel for e in CATALOGUE for rel in e.inputs if not rel.endswith(".yaml")})
 data = {rel: read(rel) for rel in inputs}
 data["codebook"] = (figlabels.item_table(cb), figlabels.scale_table(cb))
+# the effects whose specification curves are drawn (params.yaml: figures.spec_curve)
+data["figures.spec_curve"] = load_params(ROOT / "params.yaml")["figures"]["spec_curve"].to_dict()
 ENTRIES = {entry.key: entry for entry in CATALOGUE}
 shown: list[str] = []
 
@@ -152,6 +155,25 @@ show("event_study_documents")
 
 # %%
 show("policy_recovery")
+
+# %% [markdown]
+# ## Robustness figures
+#
+# 规格曲线（Simonsohn, Simmons & Nelson 2020）：关键效应在全部分析规格下的估计值、置信区间
+# 与各规格所做的选择。数据来自 `jianfu spec-curve run` 收集的 DVC 实验
+# （`robustness/experiments.csv`），见 docs/robustness.md。
+
+# %%
+show("spec_curve_summary")
+
+# %%
+show("spec_curve_path")
+
+# %%
+show("spec_curve_indirect")
+
+# %%
+show("spec_curve_att")
 
 # %% [markdown]
 # 图库是否覆盖了目录中的每一张图（向 `CATALOGUE` 新增条目后，这里会提醒在图库中加上它）：

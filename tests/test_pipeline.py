@@ -35,9 +35,21 @@ PARAM_CHANGES = {
     "figures": ("figures.languages", ["zh"]),
     "report": ("report.language", "en"),
     "power": ("power.replications", 10),
+    "spec_survey": ("robustness.mc_draws", 10000),
+    "spec_curve": ("robustness.alpha", 0.1),
 }
 #: Param changes checked by `dvc repro --dry` (a real rerun would take minutes).
-DRY_RUN = {"simulate", "measure", "models", "panel", "policy", "figures", "power"}
+DRY_RUN = {
+    "simulate",
+    "measure",
+    "models",
+    "panel",
+    "policy",
+    "figures",
+    "power",
+    "spec_survey",
+    "spec_curve",
+}
 
 
 def ran_stages(output: str) -> set[str]:

@@ -104,6 +104,10 @@ TOOLS = {
         "jianfu.tools.spec_curve",
         "run the specification grid as DVC experiments (plan | run | collect)",
     ),
+    "check-sharing": (
+        "jianfu.tools.sharing",
+        "check that no personal data or credential can reach the DVC remote (docs/sharing.md)",
+    ),
     "where": ("jianfu.tools.where", "list the pipeline's outputs and whether they exist"),
 }
 

@@ -24,6 +24,8 @@ Both effect functions return the same tidy columns (`EFFECT_COLUMNS`), one row p
 that the frames of all specs concatenate into the curve's data.
 """
 
+import importlib
+
 from jianfu.robustness.choices import (
     CHOICES,
     DEFAULTS,
@@ -35,15 +37,30 @@ from jianfu.robustness.choices import (
     is_redundant,
     validate,
 )
-from jianfu.robustness.policy import DEFAULT_PAIRS, load_panel, policy_effects
-from jianfu.robustness.sample import SampleResult, analysis_sample, select_sample
-from jianfu.robustness.survey import (
-    EFFECT_COLUMNS,
-    MEASURES,
-    construct_scores,
-    monte_carlo_indirect,
-    survey_effects,
-)
+
+#: name -> sub-module, imported on first use: each stage imports only what it runs (the survey
+#: effects do not load the DiD code and the policy effects not the SEM), which is what the
+#: stages declare as their DVC dependencies
+_LAZY = {
+    "DEFAULT_PAIRS": "policy",
+    "load_panel": "policy",
+    "policy_effects": "policy",
+    "SampleResult": "sample",
+    "analysis_sample": "sample",
+    "select_sample": "sample",
+    "EFFECT_COLUMNS": "survey",
+    "MEASURES": "survey",
+    "construct_scores": "survey",
+    "monte_carlo_indirect": "survey",
+    "survey_effects": "survey",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"jianfu.robustness.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'jianfu.robustness' has no attribute {name!r}")
+
 
 __all__ = [
     "CHOICES",

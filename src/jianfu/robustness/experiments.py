@@ -151,19 +151,39 @@ def check_up_to_date(root: Path) -> None:
         )
 
 
+def _queue(root: Path, specs: list[dict], progress: Callable[[str], None]) -> list[str]:
+    """`dvc exp run --queue` per specification, in this process (DVC's start-up paid once)."""
+    from dvc.cli import main as dvc_main
+
+    names, cwd = [], os.getcwd()
+    os.chdir(root)
+    try:
+        for i, spec in enumerate(specs, 1):
+            args = exp_run_args(spec)
+            if dvc_main([*args[:3], "--quiet", *args[3:]]) != 0:
+                raise JianfuError(f"`dvc {' '.join(args)}` failed in {root} (its message is above)")
+            names.append(gridmod.experiment_name(spec))
+            if i % 10 == 0 or i == len(specs):
+                progress(f"spec-curve: queued {i}/{len(specs)}")
+    finally:
+        os.chdir(cwd)
+    return names
+
+
 def run(
     root: Path,
     specs: list[dict],
     *,
     jobs: int = 1,
     poll: float = 2.0,
-    progress: Callable[[str], None] = print,
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Queue every specification without a successful experiment, run the queue, wait.
 
     Returns counts (specs, reused, queued, succeeded) and raises a `JianfuError` naming the
     failed experiments (with the end of their logs) if any failed.
     """
+    progress = progress or (lambda message: print(message, file=sys.stderr, flush=True))
     check_up_to_date(root)
     done = {e["name"] for e in experiments(show(root)) if not e["error"]}
     todo = [s for s in specs if gridmod.experiment_name(s) not in done]
@@ -171,12 +191,7 @@ def run(
         f"spec-curve: {len(specs)} specifications, {len(specs) - len(todo)} already run, "
         f"{len(todo)} to queue"
     )
-    names = []
-    for i, spec in enumerate(todo, 1):
-        _dvc(root, *exp_run_args(spec))
-        names.append(gridmod.experiment_name(spec))
-        if i % 10 == 0 or i == len(todo):
-            progress(f"spec-curve: queued {i}/{len(todo)}")
+    names = _queue(root, todo, progress)
     if names:
         _dvc(root, "queue", "start", "-j", str(max(1, int(jobs))))
         start = time.monotonic()
