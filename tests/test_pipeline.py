@@ -28,7 +28,7 @@ pytestmark = pytest.mark.pipeline
 PARAM_CHANGES = {
     "questionnaire": ("questionnaire.languages", ["zh"]),
     "simulate": ("simulate.survey.dirt.speeder_rate", 0.05),
-    "measure": ("measure.min_answered_share", 0.9),
+    "measure": ("measure.parallel_iterations", 40),
     "models": ("models.bootstrap.n_boot", 1000),
     "panel": ("panel.window", ["2023-01", "2025-11"]),
     "policy": ("policy.method", "reg"),

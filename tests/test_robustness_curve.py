@@ -240,6 +240,18 @@ def test_spec_curve_figures_draw(cjk_font, lang):
         fig.spec_curve(table, "FB<-PV", choices=["scoring"], lang=lang)
 
 
+def test_choice_values_are_labelled_in_both_languages():
+    from jianfu.figures import robustness as fig
+
+    assert fig.value_label(True, "zh") == fig.value_label("True", "zh") == "是"
+    assert fig.value_label("notyet", "en") == "not yet treated"
+    assert fig.value_label(0.3333, "en") == "0.333"
+    for name, choice in choices.CHOICES.items():  # a new choice or value needs its labels
+        assert name in fig.CHOICE_LABELS, name
+        for value in choice.values or ():
+            assert str(value).lower() in fig.VALUE_LABELS, (name, value)
+
+
 def test_spec_curve_table_renders_in_every_format():
     from jianfu.tables import fmt_num, render
     from jianfu.tables.build_robustness import spec_curve_table
@@ -314,7 +326,7 @@ def test_quick_grid_runs_as_dvc_experiments_end_to_end(pipeline_project, tmp_pat
     assert len(names) == 4
     # an unchanged grid runs nothing again
     assert "0 to queue" in _jianfu(project, "spec-curve", "run")
-    out = dvc(project, "repro")
+    out = dvc(project, "repro", "report")
     ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
     # only the curve and what shows it rerun; the estimates of the main spec come from cache
     assert ran == {"spec_curve", "figures", "report"}, ran

@@ -90,7 +90,9 @@ def _t(key: str, lang: str, **kwargs) -> str:
 
 def value_label(value, lang: str) -> str:
     """A choice's value as text: known codes translated, numbers as they are."""
-    key = str(value).lower() if isinstance(value, bool | np.bool_) else str(value)
+    key = str(value)
+    if isinstance(value, bool | np.bool_) or key in ("True", "False"):  # CSV gives "True"
+        key = key.lower()
     if key in VALUE_LABELS:
         return localize(VALUE_LABELS[key], lang)
     try:

@@ -29,6 +29,7 @@ import importlib
 from jianfu.robustness.choices import (
     CHOICES,
     DEFAULTS,
+    EFFECT_COLUMNS,
     POLICY_CHOICES,
     SURVEY_CHOICES,
     Choice,
@@ -48,7 +49,6 @@ _LAZY = {
     "SampleResult": "sample",
     "analysis_sample": "sample",
     "select_sample": "sample",
-    "EFFECT_COLUMNS": "survey",
     "MEASURES": "survey",
     "construct_scores": "survey",
     "monte_carlo_indirect": "survey",

@@ -159,6 +159,12 @@ CHOICES: dict[str, Choice] = {**SURVEY_CHOICES, **POLICY_CHOICES}
 #: The default specification: the pipeline's own analysis.
 DEFAULTS: dict[str, Any] = {name: c.default for name, c in CHOICES.items()}
 
+#: The columns of every effect frame (`survey.survey_effects`, `policy.policy_effects`).
+EFFECT_COLUMNS = [
+    "family", "effect", "kind", "x", "m", "y", "estimate", "se", "ci_low", "ci_high", "p", "n",
+    "scale",
+]  # fmt: skip
+
 #: Estimators whose SEs do not depend on the ``se`` choice.
 SE_IGNORED_BY = ("mixed", "sem")
 #: Estimators that do not use construct scores (``scoring`` is ignored).

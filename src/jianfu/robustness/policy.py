@@ -38,8 +38,7 @@ from threadpoolctl import threadpool_limits
 from jianfu.core.errors import JianfuError
 from jianfu.policy import did
 from jianfu.policy.stage import prepare
-from jianfu.robustness.choices import validate
-from jianfu.robustness.survey import EFFECT_COLUMNS
+from jianfu.robustness.choices import EFFECT_COLUMNS, validate
 
 #: The key measure → outcome pairs (all workload counts per cadre per month).
 DEFAULT_PAIRS: tuple[tuple[str, str], ...] = (

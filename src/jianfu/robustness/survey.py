@@ -60,7 +60,7 @@ from jianfu.core.errors import JianfuError
 from jianfu.measure import cfa
 from jianfu.models import multilevel, regression, sem
 from jianfu.models.stage import measurement_model
-from jianfu.robustness.choices import validate
+from jianfu.robustness.choices import EFFECT_COLUMNS, validate
 
 #: The seven burden-reduction measures (H1).
 MEASURES = ("PV", "RL", "DM", "DE", "FC", "FT", "AS")
@@ -68,10 +68,6 @@ MODERATOR = "DL"
 MEDIATOR = "FB"
 OUTCOME = "SO"
 #: The tidy columns of every effects frame (survey and policy).
-EFFECT_COLUMNS = [
-    "family", "effect", "kind", "x", "m", "y", "estimate", "se", "ci_low", "ci_high", "p", "n",
-    "scale",
-]  # fmt: skip
 DEFAULT_SEED = 20240603
 N_DRAWS = 20_000
 DISTRICT_COLUMN = "district"
