@@ -103,13 +103,14 @@ def test_exp_run_arguments_set_every_choice_and_target_the_spec_stages():
 # ----------------------------------------------------------------------------- collection
 
 
-def _metrics(family: str, shift: float = 0.0) -> dict:
+def _metrics(family: str, shift: float = 0.0, fingerprint: str = "f0") -> dict:
     if family == "survey":
         effects = {"FB<-DM": (-0.1 + shift, "path", "DM", "", "FB")}
     else:
         effects = {"ATT:negative_list->documents": (-15.0 + shift, "att", "negative_list", "",
                                                     "documents")}  # fmt: skip
     return {
+        "fingerprint": fingerprint,
         "effects": {
             e: {"kind": k, "x": x, "m": m, "y": y, "estimate": v, "se": 0.02, "ci_low": v - 0.04,
                 "ci_high": v + 0.04, "p": 0.001, "n": 100, "scale": "sd"}
@@ -179,6 +180,33 @@ def test_curve_marks_stale_and_missing_specifications():
     current["survey"] = _metrics("survey", shift=1e-6)
     _, status = curve.curve_table(table, specs, MAIN, current)
     assert status["stale"] and status["stale_effects"] == ["FB<-DM"]
+
+
+def test_curve_marks_specifications_from_other_data_or_code_stale():
+    """A code change that moves only another specification (not the main one) is caught."""
+    specs = gridmod.expand(MAIN, {"survey": {"estimator": ["ols", "sem"]}})
+    table, _ = experiments.collect(_shown([(s, 0, 0, None) for s in specs]), specs)
+    table.loc[table["spec_estimator"] == "sem", "fingerprint"] = "f1"  # made by other code
+    current = {"survey": _metrics("survey"), "policy": _metrics("policy")}
+    _, status = curve.curve_table(table, specs, MAIN, current)
+    assert status["stale"] and status["stale_effects"] == []
+    assert status["families"]["survey"]["stale_specifications"] == 1
+    assert status["families"]["policy"]["stale_specifications"] == 0
+    table["fingerprint"] = "f0"
+    assert not curve.curve_table(table, specs, MAIN, current)[1]["stale"]
+
+
+def test_fingerprint_follows_data_settings_and_code(tmp_path):
+    from jianfu.robustness.stage import fingerprint
+
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    a.write_bytes(b"data")
+    b.write_bytes(b"data")
+    base = fingerprint({"clean": a}, {"seed": 1})
+    assert fingerprint({"clean": b}, {"seed": 1}) == base  # contents, not paths
+    assert fingerprint({"clean": a}, {"seed": 2}) != base
+    b.write_bytes(b"other")
+    assert fingerprint({"clean": b}, {"seed": 1}) != base
 
 
 def test_summary_shares():

@@ -9,10 +9,12 @@ Checks, and says so in its outputs, the report and the log:
 * which specifications of the current grid (``robustness.spec`` + ``robustness.grid``) have
   results and which are missing (collected rows of specifications no longer in the grid are
   left out);
-* whether the collected results are *current*: the main specification's estimates in the
-  collected table must equal this run's (to 1e-9). If the data, the code or a setting changed
-  since the experiments ran, they differ and the curve is marked stale (rerun
-  ``jianfu spec-curve run``), never silently mixed with new numbers.
+* whether the collected results are *current*: every collected specification must carry this
+  run's fingerprint (the hash of the input data, the code and the settings shared by all
+  specifications: `jianfu.robustness.stage.fingerprint`), and the main specification's
+  estimates must equal this run's (to 1e-9). If the data, the code or a setting changed since
+  the experiments ran, the curve is marked stale (rerun ``jianfu spec-curve run``), never
+  silently mixed with new numbers.
 
 Writes ``<out>/spec_curve.csv`` (every specification × effect: choices, estimate, CI, rank
 within the effect, whether it is the main specification, significance),
@@ -121,6 +123,15 @@ def curve_table(
         if diff.any() and not then.empty:  # not collected at all: missing, not stale
             status["stale"] = True
             status["stale_effects"] += sorted(merged.loc[diff, "effect"].astype(str))
+        # every specification, not only the main one, must come from this run's data, code
+        # and shared settings (`stage.fingerprint`)
+        now_print = current[family].get("fingerprint") or ""
+        prints = rows["fingerprint"] if "fingerprint" in rows.columns else pd.Series("", rows.index)
+        other = sorted(rows.loc[prints.fillna("").astype(str) != now_print, "spec_id"].unique())
+        status["families"][family]["fingerprint"] = now_print
+        status["families"][family]["stale_specifications"] = len(other)
+        if other:
+            status["stale"] = True
         parts.append(rows)
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if not table.empty:

@@ -237,6 +237,7 @@ def _rows(family: str, spec: Mapping, metrics: Mapping, source: str) -> list[dic
                 **{CHOICE_PREFIX + k: part[k] for k in part},
                 "effect": effect,
                 **{c: r.get(c) for c in RESULT_COLUMNS if c != "effect"},
+                "fingerprint": metrics.get("fingerprint"),
             }
         )
     return rows
@@ -271,7 +272,7 @@ def collect(shown: list[dict], specs: list[dict]) -> tuple[pd.DataFrame, list[st
                 )
             rows.setdefault(key, got)
     choice_columns = [CHOICE_PREFIX + k for f in gridmod.FAMILIES.values() for k in f]
-    columns = ["family", "spec_id", *choice_columns, *RESULT_COLUMNS]
+    columns = ["family", "spec_id", *choice_columns, *RESULT_COLUMNS, "fingerprint"]
     frame = pd.DataFrame([r for part in rows.values() for r in part])
     if frame.empty:
         return pd.DataFrame(columns=columns), missing
@@ -283,4 +284,4 @@ def collect(shown: list[dict], specs: list[dict]) -> tuple[pd.DataFrame, list[st
 
 
 def _values(rows: list[dict]) -> list[tuple]:
-    return sorted((r["effect"], r["estimate"], r["se"]) for r in rows)
+    return sorted((r["effect"], r["estimate"], r["se"], r["fingerprint"]) for r in rows)
