@@ -423,11 +423,11 @@ def _robustness(s: Section, out: Outputs) -> None:
         same = {"zh": "否" if status["stale"] else "是", "en": "no" if status["stale"] else "yes"}
         s.p(
             f"注意：已收集的实验结果与本次运行不一致或不完整（已收集{_n(status['collected'])}/"
-            f"{_n(status['specifications'])}个规格；与当前主分析一致：{same['zh']}）。"
+            f"{_n(status['specifications'])}个规格；均来自本次运行的数据、代码与设置：{same['zh']}）。"
             "请运行 jianfu spec-curve run 更新。",
             f"Caution: the collected experiments are out of date or incomplete "
             f"({_n(status['collected'])} of {_n(status['specifications'])} specifications; "
-            f"matching this run's main analysis: {same['en']}). Run "
+            f"all made from this run's data, code and settings: {same['en']}). Run "
             "jianfu spec-curve run to update them.",
         )
     if not summary.empty:

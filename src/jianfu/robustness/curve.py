@@ -212,10 +212,12 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
             file=sys.stderr,
         )
     if status["stale"]:
+        n_other = sum(f["stale_specifications"] for f in status["families"].values())
+        differ = ", ".join(status["stale_effects"][:5]) or "none"
         print(
-            "spec_curve: WARNING: the collected experiments do not match this run's main "
-            f"specification ({', '.join(status['stale_effects'][:5])}…): inputs, code or "
-            "settings changed since they ran. Rerun `jianfu spec-curve run`.",
+            f"spec_curve: WARNING: the collected experiments are stale: {n_other} "
+            "specifications were made from other data, code or settings than this run; main "
+            f"estimates that differ: {differ}. Rerun `jianfu spec-curve run`.",
             file=sys.stderr,
         )
     with atomic_dir(args.out) as folder:
