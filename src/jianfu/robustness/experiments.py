@@ -48,6 +48,32 @@ def dvc_executable() -> str:
     return str(here) if here.exists() else "dvc"
 
 
+def _env() -> dict[str, str]:
+    # the queue's workers run the stages' `jianfu` commands: this environment's first
+    return {
+        **os.environ,
+        "DVC_NO_ANALYTICS": "1",
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    }
+
+
+def start_workers(root: Path, jobs: int) -> None:
+    """``dvc queue start -j jobs``, returning at once.
+
+    The workers it spawns inherit its output streams: captured through pipes, the call would
+    only return when the last worker exits (when the queue is empty), so they go to a log file.
+    """
+    log = root / ".dvc" / "tmp" / "spec-curve-queue-start.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as out:
+        code = subprocess.run(
+            [dvc_executable(), "queue", "start", "-j", str(max(1, int(jobs)))],
+            cwd=root, stdout=out, stderr=subprocess.STDOUT, env=_env(),
+        ).returncode  # fmt: skip
+    if code != 0:
+        raise JianfuError(f"`dvc queue start` failed in {root}: {log.read_text(encoding='utf-8')}")
+
+
 def _dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [dvc_executable(), *args],
@@ -55,12 +81,7 @@ def _dvc(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
         capture_output=True,
         text=True,
         encoding="utf-8",
-        # the queue's workers run the stages' `jianfu` commands: this environment's first
-        env={
-            **os.environ,
-            "DVC_NO_ANALYTICS": "1",
-            "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        },
+        env=_env(),
     )
     if check and proc.returncode != 0:
         raise JianfuError(
@@ -193,7 +214,7 @@ def run(
     )
     names = _queue(root, todo, progress)
     if names:
-        _dvc(root, "queue", "start", "-j", str(max(1, int(jobs))))
+        start_workers(root, jobs)
         start = time.monotonic()
         last = -1
         try:
