@@ -391,7 +391,8 @@ def test_default_grid_of_127_specifications(pipeline_project, tmp_path):
     # cleaning choices change the sample: keeping straight-liners never removes a row and
     # adds some where failed attention checks are kept too (most straight-liners fail them)
     survey = table[table["family"] == "survey"].drop_duplicates("spec_id")
-    others = [c for c in survey.columns if c.startswith("spec_") and c != "spec_straightliner"]
+    others = [f"spec_{c}" for c in gridmod.FAMILIES["survey"] if c != "straightliner"]
     pairs = survey.pivot_table(index=others, columns="spec_straightliner", values="n")
+    assert len(pairs) == 112 // 2
     assert (pairs["keep"] >= pairs["remove"]).all()
     assert (pairs["keep"] > pairs["remove"]).any()
