@@ -80,18 +80,34 @@ def copy_project(dest: Path, *, git: bool) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
     if git:
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.org",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.org",
-        }
         for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "copy"]):
-            subprocess.run(["git", *cmd], cwd=dest, check=True, env=env)
+            run_git(dest, *cmd)
     else:
         dvc(dest, "config", "--local", "core.no_scm", "true")
     return dest
+
+
+#: a committer for the tests' own Git repositories (machines may have none configured)
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+}
+
+
+def run_git(cwd: Path, *args: str) -> str:
+    """`git *args` in `cwd` with the tests' committer; asserts success, returns stdout."""
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **GIT_ENV},
+    )
+    assert proc.returncode == 0, f"git {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
 
 
 def dvc(cwd: Path, *args: str, env: dict | None = None) -> str:
@@ -123,7 +139,7 @@ def clone_with_outputs(project: Path, dest: Path, *, commit: bool = True) -> Pat
     and gets the project's dvc.lock and metrics, committed: a team member's up-to-date checkout.
     The source project is not changed.
     """
-    subprocess.run(["git", "clone", "-q", str(project), str(dest)], check=True)
+    run_git(project.parent, "clone", "-q", str(project), str(dest))
     metrics = [p.relative_to(project).as_posix() for p in project.glob("metrics/*")]
     for rel in ["dvc.lock", *metrics]:
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -132,13 +148,6 @@ def clone_with_outputs(project: Path, dest: Path, *, commit: bool = True) -> Pat
     dvc(dest, "config", "--local", "cache.type", "reflink,hardlink,copy")
     dvc(dest, "checkout", "--quiet")
     if commit:
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.org",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.org",
-        }
-        subprocess.run(["git", "add", "-A"], cwd=dest, check=True, env=env)
-        subprocess.run(["git", "commit", "-qm", "pipeline run"], cwd=dest, check=True, env=env)
+        run_git(dest, "add", "-A")
+        run_git(dest, "commit", "-qm", "pipeline run")
     return dest

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, clone_with_outputs, dvc
+from conftest import ROOT, clone_with_outputs, dvc, run_git
 from jianfu.core.errors import JianfuError
 from jianfu.robustness import choices, curve, experiments
 from jianfu.robustness import grid as gridmod
@@ -308,10 +308,8 @@ def _set_grid(project: Path, grid: dict) -> None:
 
 
 def _commit(project: Path, message: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}  # fmt: skip
-    subprocess.run(["git", "add", "-A"], cwd=project, check=True, env=env)
-    subprocess.run(["git", "commit", "-qm", message], cwd=project, check=True, env=env)
+    run_git(project, "add", "-A")
+    run_git(project, "commit", "-qm", message)
 
 
 def _jianfu(project: Path, *args: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ENV, ROOT, clone_with_outputs, dvc
+from conftest import ENV, ROOT, clone_with_outputs, dvc, run_git
 from jianfu.tools import sharing
 
 BUCKET = "jianfu-team"
@@ -34,25 +34,10 @@ BUCKET = "jianfu-team"
 KEY_ID, SECRET = "jianfu-test-key-id", "jianfu-test-secret"
 #: DVC 3's remote layout: <remote url>/files/md5/<first 2 hex digits>/<the other 30>[.dir]
 OBJECT_PREFIX = "jianfu/files/md5/"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.org",
-}
 
 
 def git(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, **GIT_ENV},
-    )
-    assert proc.returncode == 0, f"git {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout
+    return run_git(cwd, *args)
 
 
 def dvc_fails(cwd: Path, *args: str) -> str:
