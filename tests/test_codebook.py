@@ -77,6 +77,37 @@ def test_tiny_codebook_loads(tmp_path):
     assert cb.scales["agree5"].text_to_code()["比较符合"] == 4
 
 
+#: TINY with a stand-alone attention check (a single-choice question of its own) in block A.
+STANDALONE = TINY.replace(
+    "  - {qnum: 3, block: D,",
+    "  - {qnum: 4, block: A, type: single, zh: 此题请选择“非常不同意”, en: Choose Strongly disagree}\n"
+    "  - {qnum: 3, block: D,",
+) + (
+    "  - {id: ATT2, qnum: 4, scale: agree5, attention_check: {expected: 1}, required: true,"
+    " zh: 此题请选择“非常不同意”, en: Choose Strongly disagree}\n"
+)
+
+
+def test_standalone_attention_check_loads(tmp_path):
+    cb = load_codebook(_write(tmp_path, STANDALONE))
+    check = cb.item("ATT2")
+    assert check.type == "single" and check.block == "A" and check.attention_expected == 1
+    assert [i.id for i in cb.attention_checks] == ["ATT1", "ATT2"]
+    assert check not in cb.construct_items("DM")
+
+
+def test_standalone_attention_check_problems(tmp_path):
+    broken = STANDALONE.replace("attention_check: {expected: 1}", "attention_check: {expected: 7}")
+    broken = broken.replace(
+        "{id: meetings, qnum: 2,", "{id: meetings, qnum: 2, attention_check: {expected: 3},"
+    )
+    with pytest.raises(ProblemsError) as exc:
+        load_codebook(_write(tmp_path, broken))
+    wheres = {(p.where, p.message) for p in exc.value.problems}
+    assert any(w == "items[ATT2].attention_check.expected" and "7" in m for w, m in wheres)
+    assert any(w == "items[meetings].attention_check" and "number" in m for w, m in wheres)
+
+
 def test_every_problem_is_reported_at_once_with_its_line(tmp_path):
     broken = (
         TINY.replace(

@@ -324,9 +324,16 @@ def _build_item(
     if "attention_check" in raw:
         spec = raw["attention_check"]
         expected = spec.get("expected") if isinstance(spec, dict) else None
-        if q.type != "matrix":
-            out.add(f"{where}.attention_check", "attention checks sit inside matrix questions", raw)
-        if scale is None or expected not in scale.codes:
+        if not isinstance(spec, dict) or set(spec) != {"expected"}:
+            out.add(f"{where}.attention_check", "expected a mapping {expected: code}", raw)
+        if q.type not in ("matrix", "single"):
+            out.add(
+                f"{where}.attention_check",
+                f"question {q.qnum} is {q.type}: attention checks are matrix rows or "
+                "stand-alone single-choice questions",
+                raw,
+            )
+        if scale is None or expected not in scale.codes or isinstance(expected, bool):
             codes = list(scale.codes) if scale else []
             out.add(
                 f"{where}.attention_check.expected",
