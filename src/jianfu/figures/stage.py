@@ -10,6 +10,12 @@ Outputs: ``<out>/png/<key>_<lang>.png`` (declared as DVC image plots: ``dvc plot
 compares them between revisions, offline), ``<out>/pdf/…``, ``<out>/svg/…``, and
 ``<out>/figures.json``. The font's licence (``OFL.txt``) and change log are copied next to
 the PDFs that embed it.
+
+Own data (params ``data.source: own``): a figure whose input was made by a skipped stage
+(``SKIPPED.json`` in its folder, ``{"skipped": …}`` as its metrics; `jianfu.figures.available`)
+is left out and listed in ``figures.json`` with ``"left_out"``: the skipped stage's one-line
+reason (and ``"files": {}``); every other figure is drawn. Figures comparing with the simulated
+truth are left out, and the truth overlay of the event studies dropped, for own data.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -29,6 +35,7 @@ from jianfu.core.io import atomic_dir, read_output, write_json
 from jianfu.core.params import TrackedParams
 from jianfu.figures import fonts, policy, robustness, survey
 from jianfu.figures import labels as figlabels
+from jianfu.figures.available import data_source, skipped_input
 from jianfu.figures.style import figure_style, save_figure
 
 FORMATS = ("png", "pdf", "svg")
@@ -44,6 +51,13 @@ class Entry:
     inputs: tuple[str, ...]
     draw: Callable[[dict, dict, str], Figure]  # (loaded inputs, labels, lang) -> Figure
     params: tuple[str, ...] = field(default_factory=tuple)
+    #: inputs drawn only when present: a skipped stage's (or, for own data, the simulated
+    #: truth) is passed as None and the figure drawn without it
+    optional: tuple[str, ...] = field(default_factory=tuple)
+    #: outputs not read but needed: if their stage was skipped the figure is left out
+    needs: tuple[str, ...] = field(default_factory=tuple)
+    #: compares with the simulated truth: left out for own data
+    simulated_only: bool = False
 
 
 COEF = "data/processed/models/coefficients.parquet"
@@ -178,6 +192,7 @@ CATALOGUE: list[Entry] = [
             d["reports/recovery/survey/survey_recovery.csv"], labels=lab, lang=lang
         ),
         ("models.specs",),
+        simulated_only=True,
     ),
 ]
 
@@ -190,7 +205,7 @@ ROLLOUT = "data/processed/admin/rollout.parquet"
 def _event_study(measure: str, outcome: str, lag: int | None = None):
     def draw(d, lab, lang):
         return policy.event_study(
-            d[ES], measure, outcome, truth=d[AGG_REC], window=(-12, 12), lag=lag,
+            d[ES], measure, outcome, truth=d.get(AGG_REC), window=(-12, 12), lag=lag,
             layout="panels", labels=lab, lang=lang,
         )  # fmt: skip
 
@@ -208,6 +223,7 @@ CATALOGUE += [
         (ES, AGG_REC),
         _event_study("yibiaotong", "report_submissions"),
         ("policy.event_window", "policy.controls", "policy.baseline_covariate"),
+        optional=(AGG_REC,),
     ),
     Entry(
         "event_study_documents",
@@ -219,6 +235,7 @@ CATALOGUE += [
         (ES, AGG_REC),
         _event_study("negative_list", "documents"),
         ("policy.event_window", "policy.controls", "policy.baseline_covariate"),
+        optional=(AGG_REC,),
     ),
     Entry(
         "workload_trends",
@@ -273,12 +290,15 @@ CATALOGUE += [
             d[AGG_REC], ci="unit", labels=lab, lang=lang
         ),
         ("policy",),
+        simulated_only=True,
     ),
 ]
 
 SPEC_CURVE = "reports/robustness/spec_curve.csv"
 SPEC_SUMMARY = "reports/robustness/summary.csv"
 SPEC_STATUS = "reports/robustness/status.json"
+#: the policy half of the curve: without office records `spec_policy` is skipped
+SPEC_POLICY = "metrics/spec_policy.json"
 
 
 def _spec_curve(kind: str):
@@ -308,6 +328,7 @@ CATALOGUE += [
         (SPEC_CURVE, SPEC_STATUS),
         _spec_curve(kind),
         ("figures.spec_curve", "robustness.grid"),
+        needs=(SPEC_POLICY,) if kind == "att" else (),
     )
     for kind, title in (
         ("path", {"zh": "规格曲线：减负措施对形式主义负担的效应",
@@ -338,8 +359,59 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics", required=True, type=Path)
 
 
+#: why the figures comparing with the simulated truth are left out for own data
+NO_TRUTH = "data.source is own: there is no simulated truth to compare the estimates with"
+
+
+def plan(catalogue: list[Entry], root: Path, source: str) -> tuple[list[Entry], dict[str, str]]:
+    """The entries to draw (optional inputs of skipped stages removed) and, for the others,
+    why they are left out: the skipped stage's reason (`skipped_input`) or `NO_TRUTH`."""
+    drawn, left_out = [], {}
+    for entry in catalogue:
+        reason = next(
+            (
+                r
+                for rel in (*entry.inputs, *entry.needs)
+                if rel not in entry.optional and (r := skipped_input(root, rel)) is not None
+            ),
+            None,
+        )
+        if reason is None and entry.simulated_only and source != "simulated":
+            reason = NO_TRUTH
+        if reason is not None:
+            left_out[entry.key] = reason
+            continue
+        dropped = [
+            rel
+            for rel in entry.optional
+            if source != "simulated" or skipped_input(root, rel) is not None
+        ]
+        if dropped:
+            entry = replace(entry, inputs=tuple(r for r in entry.inputs if r not in dropped))
+        drawn.append(entry)
+    return drawn, left_out
+
+
+def _record(entry: Entry, source: str) -> dict:
+    # own data: no params of the simulator in the captions (they made nothing shown)
+    params = [p for p in entry.params if source == "simulated" or not p.startswith("simulate.")]
+    return {
+        "key": entry.key,
+        "title": entry.title,
+        "function": f"{entry.function.__module__}.{entry.function.__name__}",
+        "stage": "figures",
+        "params": params,
+        "inputs": list(entry.inputs),
+    }
+
+
 def draw_all(
-    catalogue: list[Entry], data: dict, labels: dict, out: Path, langs: list[str]
+    catalogue: list[Entry],
+    data: dict,
+    labels: dict,
+    out: Path,
+    langs: list[str],
+    source: str = "simulated",
 ) -> list[dict]:
     """Draw and save every entry in every language; the manifest records what made each."""
     manifest = []
@@ -354,40 +426,43 @@ def draw_all(
                     (out / fmt).mkdir(parents=True, exist_ok=True)
                     save_figure(fig, out / fmt / stem, formats=(fmt,))
             files[lang] = {fmt: f"{fmt}/{stem}.{fmt}" for fmt in FORMATS}
-        manifest.append(
-            {
-                "key": entry.key,
-                "title": entry.title,
-                "function": f"{entry.function.__module__}.{entry.function.__name__}",
-                "stage": "figures",
-                "params": list(entry.params),
-                "inputs": list(entry.inputs),
-                "files": files,
-            }
-        )
+        manifest.append({**_record(entry, source), "files": files})
     return manifest
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
     langs = [str(v) for v in params["figures"]["languages"]]
+    source = data_source(params)
     started = time.perf_counter()
     fonts.use_font(args.fonts / fonts.FONT_FILE)
     cb = load_codebook(args.codebook)
     labels = figlabels.variable_labels(
         cb, {"workload": {"zh": "乡镇行政工作量", "en": "Township workload"}}
     )
-    wanted = {rel for entry in CATALOGUE for rel in entry.inputs if not rel.endswith(".yaml")}
+    drawn, left_out = plan(CATALOGUE, args.root, source)
+    for key, reason in left_out.items():
+        print(f"jianfu figures: {key} left out: {reason}", file=sys.stderr, flush=True)
+    wanted = {rel for entry in drawn for rel in entry.inputs if not rel.endswith(".yaml")}
     data = {rel: read_output(args.root, rel) for rel in sorted(wanted)}
     data["codebook"] = (figlabels.item_table(cb), figlabels.scale_table(cb))
     data["figures.spec_curve"] = params["figures"]["spec_curve"].to_dict()
+    entries = {e.key: e for e in CATALOGUE}
     with atomic_dir(args.out) as out:
-        manifest = draw_all(CATALOGUE, data, labels, out, langs)
+        manifest = draw_all(drawn, data, labels, out, langs, source)
+        manifest += [
+            {**_record(entries[key], source), "files": {}, "left_out": reason}
+            for key, reason in left_out.items()
+        ]
         # the PDFs embed the font: its licence travels with them
+        (out / "pdf").mkdir(parents=True, exist_ok=True)
         for name in (fonts.LICENSE_FILE, fonts.FONTLOG_FILE):
             (out / "pdf" / name).write_bytes((args.fonts / name).read_bytes())
         (out / "figures.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
             encoding="utf-8",
         )
-    write_json(args.metrics, {"figures": len(manifest), "languages": langs})
+    write_json(
+        args.metrics,
+        {"figures": len(manifest) - len(left_out), "languages": langs, "left_out": left_out},
+    )
     print(f"jianfu figures: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
