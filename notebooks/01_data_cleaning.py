@@ -45,6 +45,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from jianfu import notebook
+from jianfu.codebook import load_codebook
 from jianfu.core.params import load_params
 from jianfu.figures import survey
 from jianfu.figures.style import current_style, figure_style, localize, new_figure
@@ -135,6 +136,9 @@ issues.head()
 
 # %%
 rules = params["ingest"]["clean"]
+codebook = load_codebook(
+    ROOT / params.get("data", {}).get("codebook", "codebook/cadre_survey.yaml")
+)
 thresholds = {
     "speeder": f"< {rules['speeder_min_seconds']} s or < {rules['speeder_median_share']} × median",
     "straightliner": (
@@ -143,7 +147,8 @@ thresholds = {
     ),
     "too_many_missing": f"> {rules['max_missing_share']:.0%} of scored items missing",
     "duplicate": f"same {' / '.join(rules['duplicate_person_keys'])} or identical answers",
-    "logic_conflict": ", ".join(rule["name"] for rule in rules["logic_conflicts"]),
+    # the logic rules are the codebook's own (section logic_conflicts)
+    "logic_conflict": ", ".join(rule.name for rule in codebook.logic_conflicts) or "none",
 }
 pd.DataFrame(
     [

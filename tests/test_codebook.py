@@ -108,6 +108,48 @@ def test_standalone_attention_check_problems(tmp_path):
     assert any(w == "items[meetings].attention_check" and "number" in m for w, m in wheres)
 
 
+RULES = """\
+logic_conflicts:
+  - name: men_many_meetings
+    zh: 测试规则
+    en: Test rule
+    when: {gender: [1]}
+    conflicts_with: {meetings: [90, 100]}
+"""
+
+
+def test_logic_conflicts_in_terms_of_the_codebook_items(tmp_path):
+    cb = load_codebook(_write(tmp_path, TINY + RULES))
+    (rule,) = cb.logic_conflicts
+    assert rule.name == "men_many_meetings" and rule.label.en == "Test rule"
+    assert rule.when == (("gender", (1,)),) and rule.conflicts_with == (("meetings", (90, 100)),)
+    assert load_codebook(_write(tmp_path, TINY)).logic_conflicts == ()  # no section, no rules
+
+
+def test_logic_conflict_problems_are_located(tmp_path):
+    broken = (
+        RULES.replace("{gender: [1]}", "{gender: [3], age_band: [1]}")
+        .replace("{meetings: [90, 100]}", "{meetings: [900], DM1: [1]}")
+        + "  - {name: men_many_meetings, zh: 重复, en: Duplicate, when: {gender: [1]},"
+        " conflicts_with: gender}\n"
+    )
+    with pytest.raises(ProblemsError) as exc:
+        load_codebook(_write(tmp_path, TINY + broken))
+    found = {p.where: (p.message, p.line) for p in exc.value.problems}
+    first = len(TINY.splitlines()) + 2  # the line of the first rule
+    expected = {
+        "logic_conflicts[men_many_meetings].when.gender": "code(s) [3] not on scale 'gender'",
+        "logic_conflicts[men_many_meetings].when.age_band": "unknown item 'age_band'",
+        "logic_conflicts[men_many_meetings].conflicts_with.meetings": "outside the valid range",
+        "logic_conflicts[men_many_meetings].conflicts_with.DM1": "is a matrix item",
+        "logic_conflicts[men_many_meetings].conflicts_with": "expected a mapping",
+        "logic_conflicts[men_many_meetings]": "duplicate rule name",
+    }
+    for where, message in expected.items():
+        assert where in found and message in found[where][0], (where, found)
+    assert found["logic_conflicts[men_many_meetings].when.gender"][1] == first + 3
+
+
 def test_every_problem_is_reported_at_once_with_its_line(tmp_path):
     broken = (
         TINY.replace(

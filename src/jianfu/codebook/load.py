@@ -26,6 +26,7 @@ from jianfu.codebook.model import (
     Facet,
     Item,
     Label,
+    LogicConflict,
     Pillar,
     Question,
     Scale,
@@ -37,6 +38,12 @@ from jianfu.core.errors import JianfuError, Problem, ProblemsError
 MIN_ITEMS_PER_CONSTRUCT = 3
 
 SECTIONS = ("codebook", "pillars", "blocks", "constructs", "scales", "questions", "items")
+#: Sections a codebook may leave out.
+OPTIONAL_SECTIONS = ("logic_conflicts",)
+#: Sections that may be empty or left out (a questionnaire without the seed article's pillars).
+MAY_BE_EMPTY = ("pillars",)
+#: Item types a logic-conflict condition can test (one answer per respondent).
+CONDITION_TYPES = ("single", "number")
 _KEYS = {
     "codebook": ({"id", "version", "title", "intro", "closing"}, set()),
     "pillars": ({"id", "zh", "en"}, set()),
@@ -59,6 +66,7 @@ _KEYS = {
             "block",
         },
     ),
+    "logic_conflicts": ({"name", "zh", "en", "when", "conflicts_with"}, set()),
 }
 
 
@@ -116,6 +124,8 @@ def _check_keys(raw: Any, section: str, where: str, out: _Collector) -> bool:
 def _entries(data: dict, section: str, out: _Collector) -> list[tuple[str, dict]]:
     """The section's entries with a readable location each (`items[PV1]`)."""
     raw = data.get(section)
+    if section in MAY_BE_EMPTY and (raw is None or raw == []):
+        return []
     if not isinstance(raw, list) or not raw:
         out.add(section, "expected a non-empty list", data)
         return []
@@ -364,6 +374,108 @@ def _build_item(
     )
 
 
+def _brief(names, n: int = 8) -> str:
+    names = list(names)
+    more = f", … ({len(names)} in all)" if len(names) > n else ""
+    return ", ".join(map(str, names[:n])) + more if names else "none"
+
+
+def _logic_conflicts(
+    data: dict,
+    items: dict[str, Item],
+    raw_ids: set,
+    scales: dict[str, Scale],
+    out: _Collector,
+) -> tuple[LogicConflict, ...]:
+    """The optional `logic_conflicts` section: rules in terms of the codebook's own items."""
+    raw = data.get("logic_conflicts")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        out.add("logic_conflicts", "expected a list of rules {name, zh, en, when, conflicts_with}")
+        return ()
+    rules = []
+    for k, entry in enumerate(raw):
+        ident = entry.get("name", k) if isinstance(entry, dict) else k
+        where = f"logic_conflicts[{ident}]"
+        if not _check_keys(entry, "logic_conflicts", where, out):
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            out.add(f"{where}.name", f"expected a non-empty name, got {name!r}", entry)
+            name = str(name)
+        when, conflicts = (
+            _conditions(entry, key, where, items, raw_ids, scales, out)
+            for key in ("when", "conflicts_with")
+        )
+        rules.append((entry, LogicConflict(name, _label(entry, where, out), when, conflicts)))
+    counts = Counter(r.name for _, r in rules)
+    for entry, rule in rules:
+        if counts[rule.name] > 1:
+            out.add(f"logic_conflicts[{rule.name}]", "duplicate rule name", entry)
+    return tuple(r for _, r in rules)
+
+
+def _conditions(
+    entry: dict,
+    key: str,
+    where: str,
+    items: dict[str, Item],
+    raw_ids: set,
+    scales: dict[str, Scale],
+    out: _Collector,
+) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    spec = entry.get(key)
+    where = f"{where}.{key}"
+    node = spec if getattr(spec, "line", None) else entry
+    if not isinstance(spec, dict) or not spec:
+        out.add(where, "expected a mapping {item: [codes]} with at least one item", node)
+        return ()
+    usable = [i for i, it in items.items() if it.type in CONDITION_TYPES]
+    conditions = []
+    for item_id, codes in spec.items():
+        here = f"{where}.{item_id}"
+        item = items.get(item_id)
+        if item is None:
+            if item_id not in raw_ids:  # an item that failed to build is reported already
+                out.add(
+                    here,
+                    f"unknown item {item_id!r} (single/number items: {_brief(usable)})",
+                    node,
+                )
+            continue
+        if item.type not in CONDITION_TYPES:
+            out.add(
+                here,
+                f"item {item_id!r} is a {item.type} item; conditions test single-choice or "
+                f"number items ({_brief(usable)})",
+                node,
+            )
+            continue
+        if not isinstance(codes, list):
+            codes = [codes]
+        numbers = [c for c in codes if isinstance(c, int | float) and not isinstance(c, bool)]
+        if not codes or len(numbers) != len(codes):
+            out.add(here, f"expected a non-empty list of codes, got {codes!r}", node)
+            continue
+        if item.type == "single":
+            valid = scales[item.scale].codes if item.scale in scales else ()
+            wrong = [c for c in numbers if c not in valid]
+            if valid and wrong:
+                out.add(
+                    here,
+                    f"code(s) {wrong} not on scale {item.scale!r} (codes: {list(valid)})",
+                    node,
+                )
+        elif item.valid_range is not None:
+            lo, hi = item.valid_range
+            wrong = [c for c in numbers if not lo <= c <= hi]
+            if wrong:
+                out.add(here, f"value(s) {wrong} outside the valid range [{lo}, {hi}]", node)
+        conditions.append((item_id, tuple(numbers)))
+    return tuple(conditions)
+
+
 def _check_structure(
     items: list[Item],
     questions: dict[int, Question],
@@ -405,8 +517,9 @@ def parse_codebook(data: Any, file: str = "<codebook>", root: Path = Path(".")) 
             f"Codebook {file} is not valid",
             [Problem(file, "top level", "expected a mapping of sections")],
         )
-    for key in sorted(data.keys() - set(SECTIONS)):
-        out.add(str(key), f"unknown section (allowed: {', '.join(SECTIONS)})", data)
+    allowed = SECTIONS + OPTIONAL_SECTIONS
+    for key in sorted(data.keys() - set(allowed)):
+        out.add(str(key), f"unknown section (allowed: {', '.join(allowed)})", data)
     meta = data.get("codebook")
     if _check_keys(meta, "codebook", "codebook", out):
         title, intro, closing = (
@@ -465,6 +578,8 @@ def parse_codebook(data: Any, file: str = "<codebook>", root: Path = Path(".")) 
         if item is not None:
             items.append(item)
     _check_structure(items, questions, constructs, out)
+    raw_ids = {e.get("id") for _, e in sections["items"]}
+    rules = _logic_conflicts(data, {i.id: i for i in items}, raw_ids, scales, out)
 
     if out.problems:
         raise ProblemsError(f"Codebook {file} is not valid", out.problems)
@@ -482,6 +597,7 @@ def parse_codebook(data: Any, file: str = "<codebook>", root: Path = Path(".")) 
         questions=tuple(questions[q] for q in sorted(questions)),
         items=tuple(items),
         source=file,
+        logic_conflicts=rules,
     )
 
 

@@ -127,6 +127,29 @@ class Item:
 
 
 @dataclass(frozen=True)
+class LogicConflict:
+    """Answers that cannot both be true: a respondent matching every condition of `when` and
+    every condition of `conflicts_with` is flagged by the cleaning rule ``logic_conflict``.
+
+    Each condition is ``(item id, codes)``: the item's answer is one of these codes (choice
+    items: codes of the item's scale; number items: values within its valid range).
+    """
+
+    name: str
+    label: Label
+    when: tuple[tuple[str, tuple[float, ...]], ...]
+    conflicts_with: tuple[tuple[str, tuple[float, ...]], ...]
+
+    @property
+    def conditions(self) -> tuple[tuple[str, tuple[float, ...]], ...]:
+        return self.when + self.conflicts_with
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(item for item, _ in self.conditions))
+
+
+@dataclass(frozen=True)
 class Codebook:
     id: str
     version: str
@@ -140,6 +163,7 @@ class Codebook:
     questions: tuple[Question, ...] = field(repr=False)
     items: tuple[Item, ...] = field(repr=False)
     source: str = ""
+    logic_conflicts: tuple[LogicConflict, ...] = field(default=(), repr=False)
 
     def item(self, item_id: str) -> Item:
         for it in self.items:

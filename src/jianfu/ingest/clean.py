@@ -14,7 +14,8 @@ attention_fail       an attention check not answered as instructed              
 straightliner        within-person SD 0 across the answers of one response scale      remove
                      (reverse-keyed items included), or longstring ≥
                      ``longstring_max`` identical answers in a row
-logic_conflict       answers that cannot both be true (``logic_conflicts``)          remove
+logic_conflict       answers that cannot both be true (the codebook's                 remove
+                     ``logic_conflicts``)
 too_many_missing     share of scored items missing > ``max_missing_share``            remove
 out_of_range         a number outside the item's valid range (set to missing)         flag
 shared_ip            the same IP as another response (offices share one address)      flag
@@ -109,14 +110,13 @@ def detect(
         ordered = values[[i.id for i in matrix]].astype("float64").to_numpy()
         flags["straightliner"] |= (longstring(ordered) >= int(p["longstring_max"])) & alive
 
-    # logical conflicts declared in params
-    for rule in p["logic_conflicts"]:
-        rule = dict(rule)
+    # logical conflicts declared in the codebook (a rule on items the export lacks cannot fire)
+    for rule in cb.logic_conflicts:
+        if not all(item in values for item in rule.items):
+            continue
         hit = pd.Series(True, index=values.index)
-        for column, codes in dict(rule["when"]).items():
-            hit &= values[column].isin(list(codes)).fillna(False)
-        for column, codes in dict(rule["conflicts_with"]).items():
-            hit &= values[column].isin(list(codes)).fillna(False)
+        for column, codes in rule.conditions:
+            hit &= values[column].astype("Float64").isin(list(codes)).fillna(False).astype(bool)
         flags["logic_conflict"] |= (hit & alive).to_numpy()
 
     # too many missing scored items (skipped by questionnaire logic does not count)
