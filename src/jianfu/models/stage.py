@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from jianfu.codebook.load import load_codebook
 from jianfu.codebook.model import Codebook
+from jianfu.codebook.params_check import check_stage_params
 from jianfu.codebook.scoring import construct_spec, scored_items
 from jianfu.core.errors import JianfuError
 from jianfu.core.io import atomic_dir, concat_tidy, write_csv, write_json
@@ -89,6 +90,7 @@ def analysis_data(
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    check_stage_params("models", params, args.codebook)  # unknown items/constructs: one error
     # one BLAS thread: multithreaded sums differ in the last bit from run to run
     with threadpool_limits(limits=1):
         _run(args, params)

@@ -23,4 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     cb = load_codebook(args.codebook)
     print(f"{args.codebook}: valid")
-    print(json.dumps(summarize(cb), ensure_ascii=False, indent=2))
+    summary = summarize(cb)
+    summary["standalone_attention_checks"] = sum(i.type != "matrix" for i in cb.attention_checks)
+    summary["logic_conflicts"] = [rule.name for rule in cb.logic_conflicts]
+    print(json.dumps(summary, ensure_ascii=False, indent=2))

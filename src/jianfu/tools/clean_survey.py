@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 
 from jianfu.codebook.load import load_codebook
+from jianfu.codebook.params_check import check_stage_params
 from jianfu.core.io import atomic_dir
 from jianfu.core.params import load_params
 from jianfu.core.reference import read_reference
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     p = load_params(args.params)["ingest"]
     cb = load_codebook(args.codebook)
+    check_stage_params("clean-survey", {"ingest": p}, cb)
     districts, towns = read_reference(args.districts, args.townships)
     result = process_survey(
         args.input,
