@@ -1,31 +1,18 @@
-"""Which data the figures and the report come from, and which of their inputs were skipped.
+"""Which inputs of the figures and the report were not made because their stage was skipped.
 
 On a team's own survey export some stages do not apply: without a simulated truth the
 recoveries are skipped, without office records the panel and policy stages too. A skipped stage
 writes ``SKIPPED.json`` into each output folder and ``{"skipped": reason}`` as its metrics
 (`jianfu.core.io.write_skipped`); `skipped_input` finds that marker for any output path, so the
 `figures` and `report` stages leave out what needs it, with the stage's own one-line reason.
+Which data they come from is params ``data.source`` (`jianfu.core.params.data_source`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from jianfu.core.errors import JianfuError
 from jianfu.core.io import skipped_reason
-
-#: the values of params.yaml ``data.source``
-DATA_SOURCES = ("simulated", "own")
-
-
-def data_source(params) -> str:
-    """``data.source`` of params.yaml, checked: "simulated" or "own"."""
-    source = str(params["data"]["source"])
-    if source not in DATA_SOURCES:
-        raise JianfuError(
-            f"params.yaml data.source must be one of {', '.join(DATA_SOURCES)}, got {source!r}"
-        )
-    return source
 
 
 def skipped_input(root: str | Path, rel: str) -> str | None:

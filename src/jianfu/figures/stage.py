@@ -32,10 +32,10 @@ from matplotlib.figure import Figure
 
 from jianfu.codebook.load import load_codebook
 from jianfu.core.io import atomic_dir, read_output, write_json
-from jianfu.core.params import TrackedParams
+from jianfu.core.params import NO_TRUTH, TrackedParams, data_source
 from jianfu.figures import fonts, policy, robustness, survey
 from jianfu.figures import labels as figlabels
-from jianfu.figures.available import data_source, skipped_input
+from jianfu.figures.available import skipped_input
 from jianfu.figures.style import figure_style, save_figure
 
 FORMATS = ("png", "pdf", "svg")
@@ -54,8 +54,8 @@ class Entry:
     #: inputs drawn only when present: a skipped stage's (or, for own data, the simulated
     #: truth) is passed as None and the figure drawn without it
     optional: tuple[str, ...] = field(default_factory=tuple)
-    #: outputs not read but needed: if their stage was skipped the figure is left out
-    needs: tuple[str, ...] = field(default_factory=tuple)
+    #: (project root) -> why a part of an input the figure needs was skipped, or None
+    skip_if: Callable[[Path], str | None] | None = None
     #: compares with the simulated truth: left out for own data
     simulated_only: bool = False
 
@@ -297,8 +297,13 @@ CATALOGUE += [
 SPEC_CURVE = "reports/robustness/spec_curve.csv"
 SPEC_SUMMARY = "reports/robustness/summary.csv"
 SPEC_STATUS = "reports/robustness/status.json"
-#: the policy half of the curve: without office records `spec_policy` is skipped
-SPEC_POLICY = "metrics/spec_policy.json"
+
+
+def _policy_family_skipped(root: Path) -> str | None:
+    """Why the policy half of the curve is missing (own data without office records: the
+    `spec_curve` stage records the skipped `spec_policy` in status.json), or None."""
+    status = read_output(root, SPEC_STATUS)
+    return status.get("families", {}).get("policy", {}).get("skipped")
 
 
 def _spec_curve(kind: str):
@@ -328,7 +333,7 @@ CATALOGUE += [
         (SPEC_CURVE, SPEC_STATUS),
         _spec_curve(kind),
         ("figures.spec_curve", "robustness.grid"),
-        needs=(SPEC_POLICY,) if kind == "att" else (),
+        skip_if=_policy_family_skipped if kind == "att" else None,
     )
     for kind, title in (
         ("path", {"zh": "规格曲线：减负措施对形式主义负担的效应",
@@ -359,23 +364,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics", required=True, type=Path)
 
 
-#: why the figures comparing with the simulated truth are left out for own data
-NO_TRUTH = "data.source is own: there is no simulated truth to compare the estimates with"
-
-
 def plan(catalogue: list[Entry], root: Path, source: str) -> tuple[list[Entry], dict[str, str]]:
     """The entries to draw (optional inputs of skipped stages removed) and, for the others,
-    why they are left out: the skipped stage's reason (`skipped_input`) or `NO_TRUTH`."""
+    why they are left out: the skipped stage's reason (`skipped_input`, `Entry.skip_if`) or,
+    for a comparison with the simulated truth on own data, `NO_TRUTH`."""
     drawn, left_out = [], {}
     for entry in catalogue:
         reason = next(
             (
                 r
-                for rel in (*entry.inputs, *entry.needs)
+                for rel in entry.inputs
                 if rel not in entry.optional and (r := skipped_input(root, rel)) is not None
             ),
             None,
         )
+        if reason is None and entry.skip_if is not None:
+            reason = entry.skip_if(root)
         if reason is None and entry.simulated_only and source != "simulated":
             reason = NO_TRUTH
         if reason is not None:

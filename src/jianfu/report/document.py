@@ -57,9 +57,10 @@ def write_docx(
     manifest: dict[str, dict],
     figure_root: Path,
     lang: str,
-    notice: dict[str, str] | None,
+    front: list[tuple[str, dict[str, str]]],
 ) -> dict[str, int]:
-    """Write the report; returns the counts of figures and tables it holds."""
+    """Write the report; returns the counts of figures and tables it holds. `front`: the first
+    page's paragraphs after the title, ("notice" (bold) | "p", text by language)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
@@ -73,10 +74,10 @@ def write_docx(
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     doc.add_heading(TITLE[lang], level=0)
-    if notice:
+    for kind, text in front:
         para = doc.add_paragraph()
-        run = para.add_run(notice[lang])
-        run.bold = True
+        run = para.add_run(text[lang])
+        run.bold = kind == "notice"
     numbers = figure_numbers(sections, manifest)
     counts = {"figures": 0, "tables": 0}
     for sec in sections:
@@ -110,6 +111,7 @@ body { font-family: "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", san
 .notice { border: 1px solid #b00; padding: .6em 1em; color: #800; font-weight: bold; }
 figure { margin: 1.5em 0; text-align: center; } figure img { max-width: 100%; }
 figcaption { font-size: .95em; } .source { font-size: .8em; color: #555; }
+.data-source { font-weight: bold; }
 """
 
 
@@ -120,7 +122,7 @@ def write_html(
     manifest: dict[str, dict],
     figure_root: Path,
     lang: str,
-    notice: dict[str, str] | None,
+    front: list[tuple[str, dict[str, str]]],
 ) -> None:
     """One self-contained HTML file (figures embedded as PNG data)."""
     numbers = figure_numbers(sections, manifest)
@@ -130,8 +132,9 @@ def write_html(
         f"<title>{html.escape(TITLE[lang])}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(TITLE[lang])}</h1>",
     ]
-    if notice:
-        parts.append(f'<p class="notice">{html.escape(notice[lang])}</p>')
+    for kind, text in front:
+        css = "notice" if kind == "notice" else "data-source"
+        parts.append(f'<p class="{css}">{html.escape(text[lang])}</p>')
     for sec in sections:
         parts.append(f"<h2>{html.escape(sec.heading[lang])}</h2>")
         for kind, value in sec.blocks:
@@ -158,8 +161,10 @@ def figures_register(
     tables: dict[str, tuple[Table, list[str]]],
     manifest: dict[str, dict],
     sources: dict[str, str],
+    left_out: dict[str, str] | None = None,
 ) -> str:
-    """reports/FIGURES.md: every figure and table of the report with its provenance."""
+    """reports/FIGURES.md: every figure and table of the report with its provenance; `left_out`
+    (what the report leaves out -> why: a skipped stage's reason) is listed after them."""
     numbers = figure_numbers(sections, manifest)
     lines = [
         "# Figures and tables of the report",
@@ -188,4 +193,15 @@ def figures_register(
         text = title.en if hasattr(title, "en") else str(title)
         files = f"reports/tables/{table.name}_{{zh,en}}.{{docx,tex,md,html}}"
         lines.append(f"| {n} | {text} | {'; '.join(sources[k] for k in keys)} | {files} |")
+    if left_out:
+        lines += [
+            "",
+            "## Left out",
+            "",
+            "Not made for these data: the stage they need was skipped (no file exists).",
+            "",
+            "| left out | why |",
+            "|---|---|",
+        ]
+        lines += [f"| {what} | {why} |" for what, why in left_out.items()]
     return "\n".join(lines) + "\n"

@@ -1,7 +1,10 @@
 """What the report reads: every pipeline output it quotes, loaded once, with where it came from.
 
 `Outputs` holds the tables and metrics; `source(key)` tells the stage and file behind a number,
-which the report prints in captions and `reports/FIGURES.md`.
+which the report prints in captions and `reports/FIGURES.md`. An output whose stage was skipped
+(own data: no simulated truth, no office records; `jianfu.figures.available.skipped_input`) is
+not loaded: `Outputs.skipped` holds the stage's one-line reason and the report leaves out what
+needs it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from jianfu.codebook.model import Codebook
 from jianfu.core.errors import JianfuError
 from jianfu.core.io import read_output
+from jianfu.figures.available import skipped_input
 from jianfu.figures.policy import ESTIMATOR_LABELS, MEASURE_LABELS, OUTCOME_LABELS
 
 #: input key -> (stage, path relative to the project root)
@@ -48,9 +52,20 @@ class Outputs:
 
     root: Path
     data: dict[str, object] = field(default_factory=dict)
+    #: key -> why its stage was skipped (the output is not loaded)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key: str):
+        if key in self.skipped:
+            raise JianfuError(
+                f"{FILES[key][1]}: its stage was skipped ({self.skipped[key]}); the report must "
+                "leave out what needs it (a bug in jianfu.report)"
+            )
         return self.data[key]
+
+    def has(self, key: str) -> bool:
+        """True when `key` was loaded (its stage ran)."""
+        return key in self.data
 
     def source(self, key: str) -> str:
         stage, path = FILES[key]
@@ -58,9 +73,13 @@ class Outputs:
 
 
 def load(root: Path) -> Outputs:
-    """Read every file of `FILES` under ``root`` (a clear error for a missing one)."""
+    """Read every file of `FILES` under ``root`` (a clear error for a missing one); the outputs of
+    skipped stages are recorded with the reason instead."""
     out = Outputs(root)
     for key, (stage, rel) in FILES.items():
+        if (reason := skipped_input(root, rel)) is not None:
+            out.skipped[key] = reason
+            continue
         path = root / rel
         if not path.exists():
             raise JianfuError(f"{rel}: missing; it is made by the {stage!r} stage (dvc repro)")
