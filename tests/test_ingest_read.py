@@ -272,8 +272,8 @@ CASES: dict[str, Case] = {
     "header-only": (
         lambda d: _csv(d / "a.csv", [HEADER]),
         {},
-        ("notes", ("no data rows below the header",)),
-        lambda raw: raw.frame.shape == (0, 5) and raw.file_rows.size == 0,
+        ("error", ("has a header (file row 1) but no answers",)),
+        None,
     ),
     "numbers-only-no-header": (
         lambda d: _csv(d / "a.csv", [[1, 2, 3], [4, 5, 6]]),
@@ -370,10 +370,10 @@ CASES: dict[str, Case] = {
         ("notes", ("encoding: gbk",)),
         lambda raw: raw.frame.iat[0, 4] == "长,\n" * 10_000 and list(raw.file_rows) == [2],
     ),
-    "trailing-empty-rows-xlsx": (
+    "trailing-empty-rows-xlsx": (  # calamine does not see formatted empty rows at all
         _trailing_styled_rows,
         {},
-        ("notes", ("dropped 5 trailing empty row(s)", "file rows 4–8")),
+        ("notes", ()),
         lambda raw: list(raw.file_rows) == [2, 3],
     ),
     "trailing-empty-rows-csv": (
@@ -411,7 +411,7 @@ CASES: dict[str, Case] = {
     "several-sheets": (
         lambda d: _two_sheets(d / "a.xlsx"),
         {},
-        ("notes", ("sheet: '答卷' (the first; pass sheet= to read another", "'说明'")),
+        ("notes", ("sheet: '答卷' chosen automatically", "'说明': 0 row(s)", "--sheet NAME")),
         lambda raw: raw.sheet == "答卷" and len(raw.frame) == 2,
     ),
     "kind-given": (
@@ -446,7 +446,7 @@ CASES: dict[str, Case] = {
     "xls-extension": (
         lambda d: _write(d / "a.xls", b"\xd0\xcf\x11\xe0"),
         {},
-        ("error", ("unsupported file type '.xls'", "save as .xlsx")),
+        ("error", ("not a readable Excel .xls workbook", "save it as .xlsx")),
         None,
     ),
     "unknown-extension": (
@@ -577,6 +577,12 @@ CASES: dict[str, Case] = {
         ("error", ("cannot read the SPSS .sav file",)),
         None,
     ),
+    "not-a-sav": (
+        lambda d: _write(d / "a.sav", b"PK\x03\x04" + bytes(100)),
+        {},
+        ("error", ("not an SPSS .sav file", "$FL2")),
+        None,
+    ),
 }
 
 
@@ -638,6 +644,10 @@ def test_one_frame_row_per_file_row(tmp_path_factory, rows, fmt):
         rows = [[c.encode("gbk", "replace").decode("gbk") for c in row] for row in rows]
         path = _csv(folder / "a.tsv", [header, *rows], "gbk", "\t")
     n = _expected_rows(rows)
+    if n == 0:  # a header and no answers
+        with pytest.raises(JianfuError, match=r"has a header .* but no answers"):
+            read_survey(path)
+        return
     raw = read_survey(path)
     assert len(raw.frame) == n
     assert list(raw.file_rows) == list(range(2, n + 2))

@@ -17,6 +17,8 @@ the file (and row / column where it applies) and says what to do.
 from __future__ import annotations
 
 import csv
+import datetime
+import html
 import io
 import itertools
 import re
@@ -25,6 +27,7 @@ import warnings
 import zipfile
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -44,6 +47,7 @@ SUPPORTED_EXTENSIONS = {
     ".sav": "spss",
     ".zsav": "spss",
     ".dta": "stata",
+    ".xls": "xlsx",  # Excel 97-2003 (问卷星 before about 2020), read by calamine
 }
 #: Encodings tried, strictly and in this order, on a CSV without a UTF-8 byte-order mark.
 #: GBK before GB18030: GB18030 is a superset, so a file both decode is reported as GBK.
@@ -53,6 +57,13 @@ CSV_ENCODINGS = ("utf-8", "gbk", "gb18030")
 PRIVATE_USE_MAX = 0.05
 #: How many rows from the top are searched for the header row.
 HEADER_SCAN_ROWS = 20
+#: How many non-blank cells below a header candidate tell what its column holds.
+HEADER_LOOKAHEAD = 20
+#: The header is the first row scoring at least this share of the best row's score.
+HEADER_NEAR_BEST = 0.6
+#: With several sheets of answers, the largest is chosen if it has at least this many times
+#: the rows of the next one.
+SHEET_MAJORITY = 2
 #: 问卷星 metadata columns (DOMAIN_FACTS §5.1).
 WJX_COLUMNS = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", "总分")
 #: 腾讯问卷 metadata columns (DOMAIN_FACTS §5.2).
@@ -85,6 +96,19 @@ _NUMBER_TEXT = re.compile(r"^\s*[-+]?\d+(?:\.\d*)?\s*$")
 _WJX_QUESTION = re.compile(r"^\s*\d+\s*、")
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb"""([\w:]+)\s*=\s*["']([^"']*)["']""")
+#: A cell of type e (an Excel error value) and a formula followed by no value, in sheet XML.
+_ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']e["']""")
+_UNCACHED_FORMULA = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+#: Whole numbers a float holds exactly; calamine gives every number as a float.
+_EXACT_INT = 2**53
+_TYPE_OF = np.frompyfunc(type, 1, 1)
+_FLOAT, _DATE = np.array([float, datetime.date], dtype=object)
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
@@ -175,12 +199,9 @@ def _check_file(path: Path) -> str:
         raise JianfuError(f"{path}: is a folder, not a survey export file")
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
-        hint = ""
-        if ext == ".xls":
-            hint = " An old Excel 97-2003 .xls: open it in Excel or WPS and save as .xlsx."
         raise JianfuError(
             f"{path}: unsupported file type {ext or '(no extension)'!r}; supported: "
-            f"{', '.join(SUPPORTED_EXTENSIONS)}.{hint}"
+            f"{', '.join(SUPPORTED_EXTENSIONS)}."
         )
     if path.stat().st_size == 0:
         raise JianfuError(f"{path}: empty file (0 bytes); export or download the survey again")
@@ -214,11 +235,11 @@ def _pad(grid: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-# ---- .xlsx -------------------------------------------------------------------------------------
+# ---- .xlsx and .xls ------------------------------------------------------------------------------
 
 
-def _check_workbook_bytes(path: Path) -> None:
-    """Explain a file named .xlsx that is not an Office Open XML workbook."""
+def _check_workbook_bytes(path: Path) -> str:
+    """The workbook format of `path` by its first bytes ("xlsx" or "xls"), or a clear error."""
     with path.open("rb") as f:
         head = f.read(8)
     if head.startswith(_OLE2_MAGIC):
@@ -228,17 +249,23 @@ def _check_workbook_bytes(path: Path) -> None:
                 f"{path}: the workbook is password-protected (encrypted); open it in Excel or "
                 "WPS, remove the password (文件 → 信息 → 保护工作簿) and save it again as .xlsx"
             )
-        raise JianfuError(
-            f"{path}: not an .xlsx workbook but an old Excel 97-2003 .xls file renamed to "
-            f"{path.suffix}; open it in Excel or WPS and save it as an .xlsx workbook"
-        )
+        return "xls"
+    if path.suffix.lower() == ".xls" and head.startswith(b"PK"):
+        return "xlsx"  # an .xlsx renamed .xls: read what it is
     if not head.startswith(b"PK"):
         looks_text = head.lstrip()[:1] in (b"<", b"")
         what = "an HTML/XML page" if looks_text else "not a zip archive"
+        if path.suffix.lower() == ".xls":
+            what = "an HTML/XML page, as some sites export under .xls" if looks_text else what
+            raise JianfuError(
+                f"{path}: not a readable Excel .xls workbook ({what}); download the export "
+                "again, or open it in Excel or WPS and save it as .xlsx"
+            )
         raise JianfuError(
             f"{path}: not a readable .xlsx workbook ({what}); download the export again, or, if "
             "it is a CSV or text table, give it the extension .csv"
         )
+    return "xlsx"
 
 
 def _unreadable(path: Path, exc: Exception) -> JianfuError:
@@ -248,13 +275,189 @@ def _unreadable(path: Path, exc: Exception) -> JianfuError:
     )
 
 
+def _open_workbook(path: Path, fmt: str):
+    """The workbook opened with calamine (an .xls is read by content, whatever its name)."""
+    import python_calamine as pc
+
+    renamed = fmt == "xls" and path.suffix.lower() != ".xls"
+    try:
+        if fmt == "xls":
+            return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
+        return pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError as exc:
+        raise JianfuError(
+            f"{path}: the workbook is password-protected ({exc}); open it in Excel or WPS, "
+            "remove the password (文件 → 信息 → 保护工作簿) and save it again as .xlsx"
+        ) from exc
+    except Exception as exc:  # CalamineError, ZipError, XmlError...
+        if renamed:
+            raise JianfuError(
+                f"{path}: not an .xlsx workbook but an old Excel 97-2003 .xls file renamed to "
+                f"{path.suffix}, and it does not read as .xls either ({type(exc).__name__}: "
+                f"{exc}); open it in Excel or WPS and save it as an .xlsx workbook"
+            ) from exc
+        if fmt == "xls":
+            raise JianfuError(
+                f"{path}: cannot read the Excel 97-2003 .xls workbook ({type(exc).__name__}: "
+                f"{exc}); the file is damaged, truncated or password-protected: download the "
+                "export again, or open it in Excel or WPS and save it as .xlsx"
+            ) from exc
+        raise _unreadable(path, exc) from exc
+
+
+def _calamine_grid(path: Path, wb, name: str) -> tuple[np.ndarray, bool]:
+    """A worksheet read by calamine as a grid with openpyxl's cell semantics: blanks are None,
+    whole numbers int (calamine gives every number as float), dates datetime; and whether it
+    has whole numbers beyond 2^53 (which the float calamine gives may have rounded)."""
+    try:
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise _unreadable(path, exc) from exc
+    grid = _grid(rows, None)
+    if grid.size == 0:
+        return grid, False
+    grid[grid == ""] = None
+    flat = grid.reshape(-1)
+    types = _TYPE_OF(flat)
+    floats = np.flatnonzero(types == _FLOAT)
+    big = False
+    if floats.size:
+        values = flat[floats].astype(float)
+        whole = values == np.floor(values)
+        exact = whole & (np.abs(values) < _EXACT_INT)
+        big = bool((whole & ~exact).any())
+        ints = np.empty(int(exact.sum()), dtype=object)
+        ints[:] = values[exact].astype(np.int64).tolist()
+        flat[floats[exact]] = ints
+    for k in np.flatnonzero(types == _DATE):
+        d = flat[k]
+        flat[k] = datetime.datetime(d.year, d.month, d.day)
+    return grid, big
+
+
+def _worksheets(path: Path, wb) -> tuple[list[str], list[str], set[str]]:
+    """All sheet names, the worksheets among them, and the hidden ones."""
+    import python_calamine as pc
+
+    try:
+        meta = list(wb.sheets_metadata)
+    except Exception as exc:
+        raise _unreadable(path, exc) from exc
+    names = [m.name for m in meta]
+    tables = [m.name for m in meta if m.typ == pc.SheetTypeEnum.WorkSheet]
+    hidden = {m.name for m in meta if m.visible != pc.SheetVisibleEnum.Visible}
+    return names, tables, hidden
+
+
 def _xlsx_cells(path: Path, sheet: str | int | None, notes: list[str]) -> tuple[np.ndarray, str]:
-    """The cells of one worksheet (computed values; formula text where none is cached)."""
-    _check_workbook_bytes(path)
-    values, name, names = _xlsx_values(path, sheet, data_only=True)
-    if len(names) > 1:
-        how = "given" if sheet is not None else "the first; pass sheet= to read another"
-        notes.append(f"sheet: {name!r} ({how}; the workbook has {', '.join(map(repr, names))})")
+    """The cells of one worksheet: read with calamine, or with openpyxl where calamine would
+    lose something (`_openpyxl_reasons`); the sheet is chosen by `_choose_sheet` if not given."""
+    fmt = _check_workbook_bytes(path)
+    if fmt == "xls" and path.suffix.lower() != ".xls":
+        notes.append(f"an old Excel 97-2003 .xls workbook named {path.suffix}: read as .xls")
+    wb = _open_workbook(path, fmt)
+    try:
+        names, tables, hidden = _worksheets(path, wb)
+        if sheet is not None or len(tables) <= 1:
+            name = _pick_sheet(path, names, sheet)
+            if name not in tables:
+                raise JianfuError(
+                    f"{path}: sheet {name!r} is a chart sheet, not a table; pass --sheet NAME "
+                    f"(sheet=) with one of {', '.join(map(repr, tables)) or '(none)'}"
+                )
+            if len(names) > 1:
+                notes.append(f"sheet: {name!r} (given; the workbook has {_listed(names)})")
+            grid, big = _calamine_grid(path, wb, name)
+        else:
+            name, grid, big = _choose_sheet(path, wb, tables, hidden, notes)
+    finally:
+        wb.close()
+    if fmt == "xlsx":
+        reasons = _openpyxl_reasons(path, name, big)
+        if reasons:
+            notes.append(
+                f"sheet {name!r} read with openpyxl instead of calamine: it has "
+                f"{' and '.join(reasons)}, which calamine reads as blanks or rounds"
+            )
+            return _openpyxl_cells(path, name, notes), name
+    return grid, name
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _openpyxl_reasons(path: Path, name: str, big: bool) -> list[str]:
+    """What calamine would lose on this worksheet: Excel error values (``#N/A``, ``#DIV/0!``;
+    calamine gives blanks), formulas without a cached value (blanks; openpyxl gives the formula
+    text) and whole numbers beyond 2^53 (calamine gives rounded floats)."""
+    reasons = []
+    found = _scan_sheet_xml(path, name)
+    if "error" in found:
+        reasons.append("Excel error values (#N/A, #DIV/0!...)")
+    if "uncached" in found:
+        reasons.append("formulas without a cached value")
+    if big:
+        reasons.append("whole numbers beyond 2^53 that a float cannot hold exactly")
+    return reasons
+
+
+def _sheet_part(z: zipfile.ZipFile, name: str) -> str | None:
+    """The zip member of the worksheet called `name` (via xl/workbook.xml and its relations)."""
+    try:
+        book = z.read("xl/workbook.xml")
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    rid = None
+    for m in _SHEET_TAG.finditer(book):
+        attrs = dict(_ATTR.findall(m.group(0)))
+        if html.unescape(attrs.get(b"name", b"").decode("utf-8")) == name:
+            rid = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+            break
+    if rid is None:
+        return None
+    for m in _REL_TAG.finditer(rels):
+        attrs = dict(_ATTR.findall(m.group(0)))
+        if attrs.get(b"Id") == rid:
+            target = attrs.get(b"Target", b"").decode("utf-8")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def _scan_sheet_xml(path: Path, name: str) -> set[str]:
+    """Which of "error" (a cell of type e) and "uncached" (a formula with no value) occur in the
+    worksheet's XML, read in chunks (the sheet of a 100,000-row export is hundreds of MB)."""
+    found: set[str] = set()
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_part(z, name)
+            members = [part] if part in z.namelist() else _all_sheet_parts(z)
+            for member in members:
+                with z.open(member) as f:
+                    tail = b""
+                    while chunk := f.read(1 << 22):
+                        block = tail + chunk
+                        if _ERROR_CELL.search(block):
+                            found.add("error")
+                        if _UNCACHED_FORMULA.search(block):
+                            found.add("uncached")
+                        if len(found) == 2:
+                            return found
+                        tail = block[-512:]
+    except Exception as exc:  # a damaged member calamine did not need
+        raise _unreadable(path, exc) from exc
+    return found
+
+
+def _all_sheet_parts(z: zipfile.ZipFile) -> list[str]:
+    return [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+
+
+def _openpyxl_cells(path: Path, name: str, notes: list[str]) -> np.ndarray:
+    """The cells of one worksheet read by openpyxl (computed values; formula text where none is
+    cached): the fallback where calamine loses information, and the benchmarks' baseline."""
+    values = _xlsx_values(path, name, data_only=True)[0]
     if values.size and _has_formulas(path):
         formulas = _xlsx_values(path, name, data_only=False)[0]
         shape = tuple(np.maximum(values.shape, formulas.shape))  # defensive: same sheet
@@ -267,17 +470,14 @@ def _xlsx_cells(path: Path, sheet: str | int | None, notes: list[str]) -> tuple[
                 f"{int(uncached.sum())} formula cell(s) without a cached value kept as formula "
                 f"text (e.g. {', '.join(where)}); open and save the file in Excel to compute them"
             )
-    return values, name
+    return values
 
 
 def _has_formulas(path: Path) -> bool:
     """Whether any worksheet has a formula (then a second pass reads the formula texts)."""
     try:
         with zipfile.ZipFile(path) as z:
-            sheets = [
-                n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")
-            ]
-            return any(_FORMULA_TAG.search(z.read(n)) for n in sheets)
+            return any(_FORMULA_TAG.search(z.read(n)) for n in _all_sheet_parts(z))
     except Exception as exc:  # a damaged member the first pass did not need
         raise _unreadable(path, exc) from exc
 
@@ -285,7 +485,7 @@ def _has_formulas(path: Path) -> bool:
 def _xlsx_values(
     path: Path, sheet: str | int | None, *, data_only: bool
 ) -> tuple[np.ndarray, str, list[str]]:
-    """The cells of a worksheet as a grid, its name, and the names of all sheets."""
+    """The cells of a worksheet as a grid (openpyxl), its name, and the names of all sheets."""
     from openpyxl import load_workbook
 
     try:
@@ -313,7 +513,7 @@ def _xlsx_values(
 
 
 def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
-    listed = ", ".join(repr(n) for n in names)
+    listed = _listed(names)
     if sheet is None:
         if not names:
             raise JianfuError(f"{path}: the workbook has no worksheets")
@@ -327,7 +527,75 @@ def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
         )
     if sheet in names:
         return sheet
-    raise JianfuError(f"{path}: no sheet named {sheet!r}; the workbook's sheets are: {listed}")
+    raise JianfuError(
+        f"{path}: no sheet named {sheet!r}; the workbook's sheets are: {listed}; pass "
+        "--sheet NAME (sheet=) with one of them"
+    )
+
+
+def _choose_sheet(
+    path: Path, wb, tables: list[str], hidden: set[str], notes: list[str]
+) -> tuple[str, np.ndarray, bool]:
+    """The worksheet that holds the answers, when the workbook has several and none is given.
+
+    Each visible worksheet is read and its table found (`_survey_table_stats`). A sheet with
+    a header and at least one non-blank row below it is a candidate. The one candidate wins;
+    of several, the only one whose header looks like a survey's (问卷星/腾讯问卷 columns or
+    question headers such as ``1、…``/``Q1``) wins; else the one with the most rows wins if it
+    has at least `SHEET_MAJORITY` times as many as the next. Otherwise the choice is left to
+    the user (a `JianfuError` listing the sheets and their rows)."""
+    stats, grids = {}, {}
+    for name in tables:
+        if name in hidden:
+            continue
+        grids[name] = _calamine_grid(path, wb, name)
+        stats[name] = _survey_table_stats(grids[name][0])
+    summary = "; ".join(
+        f"{name!r}: " + ("no table" if st is None else f"{st[0]} row(s) below a header")
+        for name, st in stats.items()
+    )
+    skipped = f" (hidden sheets skipped: {_listed(sorted(hidden))})" if hidden else ""
+    candidates = {n: st for n, st in stats.items() if st is not None and st[0] > 0}
+    why = ""
+    if len(candidates) == 1:
+        name = next(iter(candidates))
+        why = "the only sheet with rows below a header"
+    elif candidates:
+        survey_like = [n for n, st in candidates.items() if st[1]]
+        ranked = sorted(candidates, key=lambda n: -candidates[n][0])
+        first, second = candidates[ranked[0]][0], candidates[ranked[1]][0]
+        if len(survey_like) == 1:
+            name = survey_like[0]
+            why = "the only sheet whose header has survey columns (问卷星/腾讯问卷 or questions)"
+        elif first >= SHEET_MAJORITY * second and (not survey_like or ranked[0] in survey_like):
+            name = ranked[0]
+            why = f"it has the most rows, at least {SHEET_MAJORITY}x any other sheet"
+    if not why:
+        raise JianfuError(
+            f"{path}: cannot tell which sheet holds the answers ({summary}){skipped}; pass "
+            "--sheet NAME (sheet=) with the sheet to read"
+        )
+    notes.append(
+        f"sheet: {name!r} chosen automatically: {why} ({summary}){skipped}; pass --sheet NAME "
+        "(sheet=) to read another"
+    )
+    return name, *grids[name]
+
+
+def _survey_table_stats(grid: np.ndarray) -> tuple[int, bool] | None:
+    """For a worksheet's grid: the number of non-blank rows below its header and whether the
+    header looks like a survey's; None if it has no header."""
+    if grid.size == 0:
+        return None
+    filled = ~_is_empty(grid).all(axis=1)
+    h = _header_index(grid)
+    if h is None:
+        return None
+    top = grid[h]
+    survey_like = sum(
+        isinstance(c, str) and (_is_known_header(c) or bool(_QUESTION_HEADER.match(c))) for c in top
+    )
+    return int(filled[h + 1 :].sum()), survey_like >= 2
 
 
 # ---- CSV and text ------------------------------------------------------------------------------
@@ -448,21 +716,45 @@ def _sniff_delimiter(text: str, ext: str) -> tuple[str, str]:
 
 
 def _read_stat_file(path: Path, reader: str, kind: str | None, encoding: str | None) -> RawSurvey:
-    """An SPSS or Stata file: codes as stored (user-missing codes kept), value labels aside."""
-    import pyreadstat
+    """An SPSS or Stata file: codes as stored (user-missing codes kept), value labels aside.
 
-    read = pyreadstat.read_sav if reader == "spss" else pyreadstat.read_dta
-    options = {"user_missing": True} if reader == "spss" else {}
-    if encoding is not None:
-        options["encoding"] = encoding
-    try:
-        df, meta = read(str(path), apply_value_formats=False, **options)
-    except Exception as exc:  # pyreadstat raises ReadstatError, PyreadstatError, OSError...
-        what = "SPSS .sav" if reader == "spss" else "Stata .dta"
+    pyreadstat runs in a child process (`jianfu.ingest.spss_worker`), so that a damaged file
+    that crashes its C library is reported as an error instead of killing the pipeline."""
+    from jianfu.ingest.spss_worker import WorkerCrash, read_stat_in_subprocess
+
+    what = "SPSS .sav" if reader == "spss" else "Stata .dta"
+    with path.open("rb") as f:
+        head = f.read(11)
+    if reader == "spss" and not head.startswith((b"$FL2", b"$FL3")):
         raise JianfuError(
-            f"{path}: cannot read the {what} file ({type(exc).__name__}: {exc}); the file is "
-            "damaged or not in that format: export it again"
+            f"{path}: not an {what} file (it does not start with $FL2 or $FL3, as every SPSS "
+            "system file does); the file is damaged or in another format: export it again"
+        )
+    if reader == "stata" and not (head == b"<stata_dta>" or 102 <= head[0] <= 121):
+        raise JianfuError(
+            f"{path}: not a {what} file (no Stata format mark at its start); the file is "
+            "damaged or in another format: export it again"
+        )
+    try:
+        result = read_stat_in_subprocess(path, reader, encoding)
+    except WorkerCrash as exc:
+        origin = "问卷星 (下载答卷数据 → SPSS) or SPSS" if reader == "spss" else "Stata"
+        raise JianfuError(
+            f"{path}: the {'SPSS' if reader == 'spss' else 'Stata'} reader crashed ({exc}) on "
+            f"this {what} file: it is probably damaged; re-export it from {origin} and "
+            "download it again"
         ) from exc
+    if not result["ok"]:
+        raise JianfuError(
+            f"{path}: cannot read the {what} file ({result['error']}: {result['message']}); the "
+            "file is damaged or not in that format: export it again"
+        )
+    df, meta = result["frame"], SimpleNamespace(**result["meta"])
+    if len(df) == 0 or _is_empty(df.to_numpy(dtype=object)).all():
+        raise JianfuError(
+            f"{path}: has {df.shape[1]} variables but no answers ({len(df)} cases, all empty); "
+            "export the survey again once it has responses"
+        )
     names = list(df.columns)
     labels = [(lab or "").strip() for lab in (meta.column_labels or [None] * len(names))]
     headers, renamed = _dedupe([lab or name for lab, name in zip(labels, names, strict=True)])
@@ -511,30 +803,81 @@ def _header_text(value: object) -> str:
     return str(value).strip()
 
 
-def _header_score(row: np.ndarray) -> int:
-    """How much a row looks like a header: 1 per text cell, 4 if it is a known column name or
-    a question header; numbers and blanks count for nothing."""
-    score = 0
-    for cell in row:
-        if not isinstance(cell, str) or not cell.strip() or _NUMBER_TEXT.match(cell):
+def _is_known_header(cell: str) -> bool:
+    text = unicodedata.normalize("NFKC", cell).strip()
+    return text in _KNOWN_HEADERS or cell.strip() in _KNOWN_HEADERS
+
+
+def _cell_kinds(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: 0 empty, 1 number-like (a number, a date, or text that reads as a number), 2
+    other text; and whether it is a known column name or a question header (``12、``, ``Q3``)."""
+    kinds = np.zeros(block.shape, np.int8)
+    known = np.zeros(block.shape, bool)
+    for (i, j), cell in np.ndenumerate(block):
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)):
             continue
-        text = unicodedata.normalize("NFKC", cell).strip()
-        known = text in _KNOWN_HEADERS or cell.strip() in _KNOWN_HEADERS
-        score += 4 if known or _QUESTION_HEADER.match(cell) else 1
-    return score
+        if isinstance(cell, str):
+            if not cell.strip():
+                continue
+            if _NUMBER_TEXT.match(cell):
+                kinds[i, j] = 1
+            else:
+                kinds[i, j] = 2
+                known[i, j] = _is_known_header(cell) or bool(_QUESTION_HEADER.match(cell))
+        else:
+            kinds[i, j] = 1
+    return kinds, known
+
+
+def _header_scores(grid: np.ndarray) -> np.ndarray:
+    """How much each of the first `HEADER_SCAN_ROWS` rows looks like the header; 0 for a row
+    that cannot be one.
+
+    A header is text-like: a row with more number-like cells than text cells (a data row of
+    codes, scores or dates) is never the header. Each text cell of a candidate row scores 1;
+    +3 if it is a known column name or a question header and the cells below it are not of
+    that kind too (a column of item ids ``Q1``, ``Q2``... is data); +2 if the cells below it
+    are mostly numbers (the column types turn numeric after the header). The cells below are
+    the next `HEADER_LOOKAHEAD` non-blank cells of the column."""
+    block = grid[: HEADER_SCAN_ROWS + HEADER_LOOKAHEAD]
+    kinds, known = _cell_kinds(block)
+    scores = np.zeros(min(len(grid), HEADER_SCAN_ROWS), float)
+    for h in range(len(scores)):
+        text, numbers = kinds[h] == 2, kinds[h] == 1
+        if not text.any() or numbers.sum() > text.sum():
+            continue
+        below_kinds, below_known = kinds[h + 1 :], known[h + 1 :]
+        score = 0.0
+        for j in np.flatnonzero(text):
+            col = below_kinds[:, j]
+            filled = np.flatnonzero(col)[:HEADER_LOOKAHEAD]
+            numeric = filled.size > 0 and (col[filled] == 1).mean() >= 0.5
+            data_like = filled.size > 0 and below_known[filled, j].mean() >= 0.5
+            score += 1 + (3 if known[h, j] and not data_like else 0) + (2 if numeric else 0)
+        scores[h] = score
+    return scores
+
+
+def _header_index(grid: np.ndarray) -> int | None:
+    """The header row (0-based): the first row scoring at least `HEADER_NEAR_BEST` of the best
+    score (`_header_scores`), so that title rows above it are skipped and a data row that
+    happens to score as high is not taken; None if no row can be the header."""
+    scores = _header_scores(grid)
+    if not scores.size or scores.max() <= 0:
+        return None
+    return int(np.flatnonzero(scores >= HEADER_NEAR_BEST * scores.max())[0])
 
 
 def _find_header(path: Path, grid: np.ndarray) -> int:
-    scores = [_header_score(row) for row in grid[:HEADER_SCAN_ROWS]]
-    best = int(np.argmax(scores)) if scores else 0
-    if not scores or scores[best] == 0:
+    h = _header_index(grid)
+    if h is None:
         raise JianfuError(
             f"{path}: no header row found in the first {HEADER_SCAN_ROWS} rows: looked for a row "
             "of column names (问卷星 序号/提交答卷时间, 腾讯问卷 编号/开始答题时间, question "
             "headers like '1、…', '第1题', 'Q1', or any text), but those rows are empty or hold "
-            "only numbers; add a header row above the data"
+            "mostly numbers; add a header row above the data"
         )
-    return best
+    return h
 
 
 def _is_subheader(top: np.ndarray, below: np.ndarray) -> bool:
@@ -638,7 +981,10 @@ def _table(path: Path, grid: np.ndarray, notes: list[str]) -> tuple[pd.DataFrame
     data = grid[h + header_rows :][:, keep]
     start = h + header_rows + 1
     if len(data) == 0:
-        notes.append("no data rows below the header")
+        raise JianfuError(
+            f"{path}: has a header (file row {h + 1}) but no answers: every row below it is "
+            "empty; export the survey again once it has responses (or check the sheet)"
+        )
     frame = pd.DataFrame(data, columns=names, dtype=object)
     return frame, np.arange(start, start + len(data), dtype=np.int64), h + 1
 
