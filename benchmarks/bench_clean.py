@@ -49,7 +49,7 @@ def main() -> None:
     districts, towns = read_reference(
         ROOT / "data/reference/cq_districts.csv", ROOT / "data/reference/cq_townships_2023.csv"
     )
-    source = next((ROOT / "data/raw/survey").glob("*_按文本_*.xlsx"))
+    source = next((ROOT / "data/simulated/survey").glob("*_按文本_*.xlsx"))
     table = pd.read_excel(source, dtype=str)
     with tempfile.TemporaryDirectory() as tmp:
         base_csv = Path(tmp) / "base_按文本.csv"

@@ -72,21 +72,26 @@ print(f"project: {ROOT}")
 # %% [markdown]
 # ## 1. What came in
 #
-# `data/raw/survey/` 中的导出文件（模拟数据提供问卷星「按文本」「按序号」两种 xlsx 和一个 GBK 编码的
-# CSV）。`ingest` 阶段只读取与 `params.yaml` 中 `ingest.survey_file` 匹配的那一个。
+# 导出文件所在的文件夹：模拟数据在 `data/simulated/survey/`（问卷星「按文本」「按序号」两种 xlsx 和一个
+# GBK 编码的 CSV），自有数据在 `data/own/survey/`（由 `params.yaml` 的 `data.source` 选择）。`ingest`
+# 阶段读取与 `data.survey_files` 匹配的全部文件，每一行记下它来自哪个文件（`source_file`）。
 
 # %%
+SOURCE = params["data"]["source"]
+SURVEY_DIR = {"simulated": "data/simulated/survey", "own": "data/own/survey"}[SOURCE]
+PATTERNS = list(params["data"]["survey_files"][SOURCE])
 raw_files = pd.DataFrame(
     [
         {
             "file": p.name,
             "KB": round(p.stat().st_size / 1024),
-            "read by ingest": p.name == report["file"],
+            "read by ingest": p.name in {f["file"] for f in report["files"]},
         }
-        for p in sorted((ROOT / "data/raw/survey").iterdir())
+        for p in sorted((ROOT / SURVEY_DIR).iterdir())
+        if p.is_file() and p.name != "README.md"
     ]
 )
-print(f"ingest.survey_file = {params['ingest']['survey_file']!r}")
+print(f"data.source = {SOURCE!r}; data.survey_files.{SOURCE} = {PATTERNS!r}")
 display(raw_files)
 
 # %% [markdown]
@@ -223,7 +228,7 @@ clean.filter(like="flag_").sum().rename("rows flagged (kept)").to_frame()
 # 对真实数据这一步不存在。
 
 # %%
-if params["ingest"]["simulated_data"]:
+if params["data"]["source"] == "simulated":
     quality = read("metrics/cleaning_quality.json")
     display(pd.DataFrame(quality["rules"]).T)
 else:
@@ -277,7 +282,7 @@ print(f"{official[top]} ({int(top)}): {list(spellings.loc[top, 'unique'])}")
 
 # %%
 display(pd.DataFrame(towns["flagged"]))
-if params["ingest"]["simulated_data"]:
+if params["data"]["source"] == "simulated":
     print(read("metrics/cleaning_quality.json")["townships"])
 
 # %% [markdown]

@@ -298,7 +298,7 @@ for spec in ("h3_digital_literacy", "h3_fault_tolerance"):
 # 95% 置信区间的覆盖率应接近 95%。真实数据没有这一步。
 
 # %%
-if params["ingest"]["simulated_data"]:
+if params["data"]["source"] == "simulated":
     recovery = read("reports/recovery/survey/survey_recovery.csv")
     coverage = recovery.groupby("family")["covered"].agg(["sum", "count", "mean"])
     display(coverage.rename(columns={"sum": "covered", "count": "estimands", "mean": "coverage"}))

@@ -58,7 +58,7 @@ def month_number(months: pd.Series) -> pd.Series:
 
 
 params = load_params(ROOT / "params.yaml")
-SIMULATED = bool(params["ingest"]["simulated_data"])
+SIMULATED = params["data"]["source"] == "simulated"
 EFFECTS = params["policy"]["effects"].to_dict()  # measure → outcomes
 name = {**policy.MEASURE_LABELS, **policy.OUTCOME_LABELS, **policy.ESTIMATOR_LABELS}
 district_month = read("data/processed/panel/district_month.parquet")

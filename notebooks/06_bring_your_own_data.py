@@ -54,7 +54,7 @@ from jianfu.ingest.survey import process_survey, survey_report, write_survey_out
 #   不改动项目中的任何文件。
 
 # %% tags=["parameters"]
-EXPORT = "data/raw/survey/*_按文本_*.xlsx"
+EXPORT = "data/simulated/survey/*_按文本_*.xlsx"
 AS_GBK_CSV = False
 OUT = None
 
@@ -77,8 +77,8 @@ districts, townships = read_reference(
 # %% [markdown]
 # ## 1. The export
 #
-# 找到文件。只有项目自带的模拟数据（`data/raw/survey/` 中、且 `params.yaml` 的
-# `ingest.simulated_data: true`）可以使用公开的演示脱敏密钥；真实数据必须先创建自己的密钥
+# 找到文件。只有项目自带的模拟数据（`data/simulated/survey/` 中的文件）可以使用公开的
+# 演示脱敏密钥；真实数据必须先创建自己的密钥
 # （见文末），否则下一步会停下并说明原因。
 
 # %%
@@ -87,7 +87,7 @@ found = [given] if given.is_absolute() else sorted(ROOT.glob(EXPORT))
 if len(found) != 1:
     raise FileNotFoundError(f"EXPORT = {EXPORT!r} matches {len(found)} files: {found}")
 source = found[0].resolve()
-SIMULATED = bool(params["ingest"]["simulated_data"]) and source.parent == ROOT / "data/raw/survey"
+SIMULATED = source.parent == ROOT / "data/simulated/survey"
 work = Path(OUT) if OUT else Path(tempfile.mkdtemp(prefix="jianfu_byod_"))
 work.mkdir(parents=True, exist_ok=True)
 print(
@@ -308,12 +308,14 @@ display(
 #
 #    或设置环境变量 `JIANFU_DEID_KEY`。同一密钥在多轮调查中给出相同的假名。
 # 2. **参数**：把上面的 `EXPORT` 改为你的文件路径，`AS_GBK_CSV = False`，重新运行全部单元格。
-#    如果问卷不同，先修改 `codebook/cadre_survey.yaml` 并用 `jianfu check-codebook` 检查。
+#    如果问卷不同，先用 `jianfu draft-codebook` 从导出生成 codebook 草稿，补全其中的 TODO，
+#    再用 `jianfu check-codebook` 检查（docs/draft_codebook.md）。
 # 3. **命令行**：同样的处理也可以不用笔记本完成：
 #
 #    ```bash
 #    .venv/bin/jianfu clean-survey 导出.xlsx --codebook codebook/cadre_survey.yaml --out cleaned/
 #    ```
 #
-# 4. **整条流水线**：把导出放进 `data/raw/survey/`，在 `params.yaml` 中设置
-#    `ingest.survey_file`（匹配该文件名的模式）和 `ingest.simulated_data: false`，然后 `dvc repro`。
+# 4. **整条流水线**：把导出放进 `data/own/survey/`（可以是多个文件），在 `params.yaml` 中设置
+#    `data.source: own`（需要时再改 `data.survey_files.own` 与 `data.codebook`），然后 `dvc repro`。
+#    流水线从不写入 `data/own/`。

@@ -93,7 +93,7 @@ RUNS = [(name, "default") for name in NAMES] + [("06_bring_your_own_data", "gbk_
 INJECT = {
     ("06_bring_your_own_data", "default"): "OUT = {out!r}",
     ("06_bring_your_own_data", "gbk_csv_code"): (
-        'EXPORT = "data/raw/survey/*_按序号_*.xlsx"\nAS_GBK_CSV = True\nOUT = {out!r}'
+        'EXPORT = "data/simulated/survey/*_按序号_*.xlsx"\nAS_GBK_CSV = True\nOUT = {out!r}'
     ),
 }
 #: Text the run must print (what the reader decided, and the comparison with the pipeline).

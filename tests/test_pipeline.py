@@ -225,7 +225,7 @@ def test_no_personal_data_leaves_the_ingest_step(project):
     from jianfu.ingest.deid import find_pii
 
     path, _, _ = project
-    raw = pd.read_excel(next((path / "data/raw/survey").glob("*_按文本_*.xlsx")), dtype=str)
+    raw = pd.read_excel(next((path / "data/simulated/survey").glob("*_按文本_*.xlsx")), dtype=str)
     phones = set(raw["手机号"].dropna())
     names = set(raw["姓名"].dropna())
     injected = set()
@@ -238,7 +238,7 @@ def test_no_personal_data_leaves_the_ingest_step(project):
     places = "".join(pd.read_csv(path / "data/reference/cq_townships_2023.csv")["name"])
     places += "".join(pd.read_csv(path / "data/reference/cq_districts.csv")["name"])
     places += "".join(
-        pd.read_parquet(path / "data/raw/admin/registry_villages.parquet")["village_name"]
+        pd.read_parquet(path / "data/simulated/admin/registry_villages.parquet")["village_name"]
     )
     # likewise a name inside the package's own fixed text (几何平均 holds 何平)
     places += "".join(p.read_text(encoding="utf-8") for p in (path / "src").rglob("*.py"))
@@ -285,14 +285,14 @@ def test_every_row_is_accounted_for(project):
     metrics = json.loads((path / "metrics/ingest.json").read_text(encoding="utf-8"))
     survey = path / "data/processed/survey"
     rows = metrics["survey"]["rows"]
-    raw = pd.read_excel(next((path / "data/raw/survey").glob("*_按文本_*.xlsx")), dtype=str)
+    raw = pd.read_excel(next((path / "data/simulated/survey").glob("*_按文本_*.xlsx")), dtype=str)
     assert rows["in"] == len(raw)
     assert len(pd.read_parquet(survey / "clean.parquet")) == rows["clean"]
     assert len(pd.read_parquet(survey / "quarantine.parquet")) == rows["quarantined"]
     assert rows["in"] == rows["clean"] + rows["quarantined"]
     admin = path / "data/processed/admin"
     for table in ("events", "hotline", "rollout"):
-        source = pq.ParquetFile(path / f"data/raw/admin/{table}.parquet").metadata.num_rows
+        source = pq.ParquetFile(path / f"data/simulated/admin/{table}.parquet").metadata.num_rows
         clean = pq.ParquetFile(admin / f"{table}.parquet").metadata.num_rows
         quarantined = pq.ParquetFile(admin / f"{table}_quarantine.parquet").metadata.num_rows
         assert source == clean + quarantined == metrics["admin"][table]["rows_in"], table
@@ -301,7 +301,7 @@ def test_every_row_is_accounted_for(project):
 def test_clean_survey_command_on_another_export_format(project, tmp_path):
     """`jianfu clean-survey` cleans any export: here the GBK CSV; real data need a key."""
     path, _, _ = project
-    csv = next((path / "data/raw/survey").glob("*.csv"))
+    csv = next((path / "data/simulated/survey").glob("*.csv"))
     cmd = [
         str(Path(sys.executable).parent / "jianfu"),
         "clean-survey",

@@ -100,8 +100,8 @@ def _after(graph: dict[str, set[str]], stage: str) -> set[str]:
 
 def test_raw_exports_are_never_pushed_and_everything_after_ingest_is():
     outs = sharing.outputs(ROOT)
-    raw = {o.path for o in outs if o.path.startswith("data/raw/")}
-    assert {"data/raw/survey", "data/raw/admin"} <= raw
+    raw = {o.path for o in outs if any(sharing._under(o.path, f) for f in sharing.PRIVATE)}
+    assert {"data/simulated/survey", "data/simulated/admin"} <= raw
     assert all(not o.push for o in outs if o.path in raw), [o for o in outs if o.path in raw]
     # push: false anywhere else would leave a fresh clone unable to reproduce the report
     assert {o.path for o in outs if not o.push} == raw
@@ -326,7 +326,7 @@ def test_s3_remote_push_pull_and_report_without_raw_data(pipeline_project, s3_en
 
     # What would be pushed: `dvc status -c` never lists the raw exports
     cloud = json.loads(dvc(origin, "status", "-c", "--json"))
-    assert cloud and not [p for p in cloud if p.startswith("data/raw")], cloud
+    assert cloud and not [p for p in cloud if p.startswith("data/simulated")], cloud
     assert "pushed" in dvc(origin, "push")
 
     # The bucket holds exactly the cached objects of every pushable output of dvc.lock
@@ -335,8 +335,8 @@ def test_s3_remote_push_pull_and_report_without_raw_data(pipeline_project, s3_en
     lock_outs = {o["path"]: o for body in lock.values() for o in body.get("outs", [])}
     pushed = {p for p, o in lock_outs.items() if flags[p].pushed}
     private = {p for p, o in lock_outs.items() if flags[p].cache and not flags[p].push}
-    assert {"data/raw/survey", "data/raw/admin"} <= private
-    assert all(p.startswith("data/raw/") for p in private), private
+    assert {"data/simulated/survey", "data/simulated/admin"} <= private
+    assert all(p.startswith("data/simulated/") for p in private), private
     expected = set().union(*(_objects(lock_outs[p], cache) for p in pushed))
     raw_objects = set().union(*(_objects(lock_outs[p], cache) for p in private))
     in_bucket = _bucket_objects(s3_endpoint)
@@ -362,8 +362,8 @@ def test_s3_remote_push_pull_and_report_without_raw_data(pipeline_project, s3_en
     dvc(member, "pull", "--allow-missing")
     # without --allow-missing, pull fails on the raw exports (after fetching everything else)
     refused = dvc_fails(member, "pull")
-    assert "Checkout failed" in refused and "data/raw/survey" in refused
-    assert not [f for f in (member / "data" / "raw").rglob("*") if f.is_file()]
+    assert "Checkout failed" in refused and "data/simulated/survey" in refused
+    assert not [f for f in (member / "data" / "simulated").rglob("*") if f.is_file()]
     for path in pushed:
         assert (member / path).exists(), path
     # the only differences DVC sees: the raw exports and the uncached power checkpoint

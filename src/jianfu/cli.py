@@ -96,6 +96,14 @@ TOOLS = {
         "jianfu.tools.clean_survey",
         "clean any survey export (问卷星, 腾讯问卷, SPSS, Stata, CSV) with the ingest steps",
     ),
+    "use-data": (
+        "jianfu.tools.use_data",
+        "switch the data the pipeline analyses: own (data/own/) or simulated (params data.source)",
+    ),
+    "draft-codebook": (
+        "jianfu.tools.draft_codebook",
+        "draft a codebook (YAML) from questionnaire exports (问卷星, 腾讯问卷, SPSS, CSV)",
+    ),
     "check-codebook": (
         "jianfu.tools.check_codebook",
         "validate a questionnaire codebook (YAML) and list every problem",

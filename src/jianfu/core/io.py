@@ -156,3 +156,41 @@ def concat_tidy(frames, columns: list[str] | None = None):
         if out[col].dtype == object:
             out[col] = out[col].astype("string")
     return out
+
+
+#: The file a skipped stage writes into each of its output folders (see `write_skipped`).
+SKIP_FILE = "SKIPPED.json"
+
+
+def write_skipped(stage: str, reason: str, folders=(), metrics: str | Path | None = None) -> None:
+    """Record that `stage` did not apply to this data (e.g. own data without office records).
+
+    A skipped stage still writes every output DVC expects of it: each folder in `folders` holds
+    only ``SKIPPED.json`` ({"stage", "reason"}), the metrics file is ``{"skipped": reason}``.
+    The one-line reason is printed. Later stages ask `skipped_reason` instead of failing.
+    """
+    import sys
+
+    record = {"stage": stage, "reason": reason}
+    for folder in folders:
+        with atomic_dir(folder) as out:
+            write_json(out / SKIP_FILE, record)
+    if metrics is not None:
+        write_json(metrics, {"skipped": reason})
+    print(f"jianfu {stage}: skipped: {reason}", file=sys.stderr, flush=True)
+
+
+def skipped_reason(path: str | Path) -> str | None:
+    """Why the stage that writes `path` (an output folder or metrics file) was skipped, or
+    None when it ran (or has not run)."""
+    path = Path(path)
+    if path.is_dir():
+        marker = path / SKIP_FILE
+        if marker.exists():
+            return str(json.loads(marker.read_text(encoding="utf-8"))["reason"])
+        return None
+    if path.suffix == ".json" and path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "skipped" in data:
+            return str(data["skipped"])
+    return None

@@ -85,3 +85,21 @@ def load_params(path: str | Path = DEFAULT_PARAMS) -> TrackedParams:
     if not isinstance(data, Mapping):
         raise JianfuError(f"{path}: expected a mapping of sections at the top level")
     return TrackedParams(data)
+
+
+#: Values of params ``data.source``: the built-in simulated data, or the researcher's own.
+DATA_SOURCES = ("simulated", "own")
+
+
+def data_source(params: Mapping) -> str:
+    """params ``data.source`` (``simulated`` or ``own``), checked; reads only that key."""
+    source = params["data"]["source"]
+    if source not in DATA_SOURCES:
+        raise JianfuError(
+            f"params.yaml data.source must be one of {', '.join(DATA_SOURCES)}, got {source!r}"
+        )
+    return str(source)
+
+
+#: The one-line reason the stages that compare with the simulated truth give on own data.
+NO_TRUTH = "own data (data.source: own): there is no simulated truth to compare with"

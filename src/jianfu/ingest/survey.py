@@ -8,6 +8,7 @@ exactly the steps the default data go through.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,16 +30,33 @@ PERSONAL = ("name", "phone", "id_number", "email", "ip")
 
 @dataclass(frozen=True)
 class SurveyResult:
-    raw: RawSurvey
-    cmap: ColumnMap
+    """Everything `process_survey` found. `raws`/`cmaps` hold one entry per export file, in the
+    order read; `raw`/`cmap` are the first file's (the only one when a single file was read)."""
+
+    raws: tuple[RawSurvey, ...]
+    cmaps: tuple[ColumnMap, ...]
     cleaned: clean.Cleaned
     issues: pd.DataFrame
     townships: pd.DataFrame
     deid_report: dict
     extra: pd.DataFrame
 
+    @property
+    def raw(self) -> RawSurvey:
+        return self.raws[0]
+
+    @property
+    def cmap(self) -> ColumnMap:
+        return self.cmaps[0]
+
+    @property
+    def rows_in(self) -> int:
+        return sum(len(r.frame) for r in self.raws)
+
 
 def _blank_rows(raw: RawSurvey) -> pd.Series:
+    if not len(raw.frame.columns):
+        return pd.Series(True, index=range(len(raw.frame)))
     empty = pd.concat([by_unique(raw.frame[c], canon) == "" for c in raw.frame.columns], axis=1)
     return empty.all(axis=1).reset_index(drop=True)
 
@@ -49,8 +67,37 @@ def _text_columns(cb: Codebook, values: pd.DataFrame) -> list[str]:
     return cols
 
 
+def _with_source(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """`frame` with the export file's name as its first column, ``source_file``."""
+    frame = frame.reset_index(drop=True)
+    frame.insert(0, "source_file", pd.Series(name, index=frame.index, dtype="str"))
+    return frame
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate per-file frames; a column one file lacks is missing (NA) in its rows, and
+    each column keeps the nullable type the files gave it."""
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True, sort=False)
+
+
+def _renumber(values: pd.DataFrame) -> pd.DataFrame:
+    """Several files whose 序号 overlap (each 问卷星 link counts from 1): ``seq`` becomes a
+    running number over the files, in the order read, and the file's own 序号 is kept in
+    ``seq_in_file`` (``source_file`` + ``file_row`` still point at the cell in the export)."""
+    if "seq" not in values or not values["seq"].dropna().duplicated().any():
+        return values
+    if values["source_file"].nunique() < 2:
+        return values  # one file: a repeated 序号 is the duplicate rule's business
+    values = values.copy()
+    values.insert(values.columns.get_loc("seq") + 1, "seq_in_file", values["seq"])
+    values["seq"] = pd.Series(np.arange(1, len(values) + 1), dtype="Float64")
+    return values
+
+
 def process_survey(
-    path: Path,
+    path: Path | Sequence[Path],
     cb: Codebook,
     towns: pd.DataFrame,
     p,
@@ -60,22 +107,44 @@ def process_survey(
     sheet: str | None = None,
     districts: pd.DataFrame | None = None,
 ) -> SurveyResult:
-    """Run every ingest step on one export file (nothing is written).
+    """Run every ingest step on one export file or several read together (nothing is written).
 
     Parameters
     ----------
-    path : the export file.
-    cb : the codebook the file is mapped to.
+    path : the export file, or several (batches, waves, one link per district). Each file is
+        read and mapped to the codebook on its own (the files may differ in kind, 按文本 or
+        按序号, and in column order); their rows are then cleaned together, so a respondent who
+        answered twice in different files is caught by the duplicate rule. Every row keeps its
+        file in ``source_file`` (and its row in that file in ``file_row``).
+    cb : the codebook the files are mapped to.
     towns : the township reference (township_code, township_name, district_code).
     districts : the district reference (to recognise district names typed before a township).
     p : the ``ingest`` params section.
     simulated : the input is the built-in simulated data (allows the documented demo key).
     root : the project root (where the de-identification key file is looked for).
     """
-    raw = read_survey(path, sheet=sheet)
-    cmap = map_columns(raw, cb)
-    values, issues = normalise(raw, cmap, cb)
-    blank = _blank_rows(raw)
+    paths = [Path(path)] if isinstance(path, str | Path) else [Path(x) for x in path]
+    if not paths:
+        raise JianfuError("no survey export given")
+    if len({x.name for x in paths}) != len(paths):
+        raise JianfuError(
+            "two export files have the same name: "
+            + ", ".join(str(x) for x in paths)
+            + "; rename one so that every row's source_file is unambiguous"
+        )
+    raws, cmaps, parts, issue_parts, blanks = [], [], [], [], []
+    for file in paths:
+        raw = read_survey(file, sheet=sheet)
+        cmap = map_columns(raw, cb)
+        values, issues = normalise(raw, cmap, cb)
+        raws.append(raw)
+        cmaps.append(cmap)
+        parts.append(_with_source(values, file.name))
+        issue_parts.append(_with_source(issues, file.name))
+        blanks.append(_blank_rows(raw))
+    values = _renumber(_stack(parts))
+    issues = _stack(issue_parts)
+    blank = pd.concat(blanks, ignore_index=True)
 
     status = None
     matched = pd.DataFrame(index=values.index)
@@ -96,13 +165,19 @@ def process_survey(
     pseudo = deid.Pseudonymizer(key)
     personal = {kind: kind for kind in PERSONAL if kind in values}
     values, deid_report = deid.deidentify(values, personal, _text_columns(cb, values), pseudo)
-    extra = _extra_columns(raw, cmap, pseudo)
+    extra = _stack(
+        [
+            _with_source(_extra_columns(raw, cmap, pseudo), file.name)
+            for raw, cmap, file in zip(raws, cmaps, paths, strict=True)
+        ]
+    )
 
     flags = clean.detect(values, cb, p["clean"], blank=blank, township_status=status)
     cleaned = clean.apply_rules(values, flags, p["clean"])
-    if len(cleaned.clean) + len(cleaned.quarantine) != len(raw.frame):
+    rows_in = sum(len(r.frame) for r in raws)
+    if len(cleaned.clean) + len(cleaned.quarantine) != rows_in:
         raise AssertionError("accounting: rows in != rows clean + rows quarantined")
-    return SurveyResult(raw, cmap, cleaned, issues, matched, deid_report, extra)
+    return SurveyResult(tuple(raws), tuple(cmaps), cleaned, issues, matched, deid_report, extra)
 
 
 def _extra_columns(raw: RawSurvey, cmap: ColumnMap, pseudo) -> pd.DataFrame:
@@ -116,20 +191,36 @@ def _extra_columns(raw: RawSurvey, cmap: ColumnMap, pseudo) -> pd.DataFrame:
     return extra.reset_index(drop=True)
 
 
-def survey_report(result: SurveyResult) -> dict:
-    """The ingest report: what was read, how it was mapped, what was cleaned and why."""
-    raw, cleaned = result.raw, result.cleaned
-    issues = result.issues.groupby("issue").size().to_dict() if len(result.issues) else {}
+def _file_report(raw: RawSurvey, cmap: ColumnMap) -> dict:
     return {
         "file": raw.path.name,
         "kind": raw.kind,
         "encoding": raw.encoding,
         "sheet": raw.sheet,
         "header_row": raw.header_row,
+        "rows_in": len(raw.frame),
         "reader_notes": list(raw.notes),
-        "mapping": result.cmap.report(),
+        "mapping": cmap.report(),
+    }
+
+
+def survey_report(result: SurveyResult) -> dict:
+    """The ingest report: what was read, how it was mapped, what was cleaned and why.
+
+    The top-level reader and mapping fields are the first file's; ``files`` lists every file
+    read, each with its own reader notes, mapping and row count.
+    """
+    cleaned = result.cleaned
+    issues = result.issues.groupby("issue").size().to_dict() if len(result.issues) else {}
+    files = [_file_report(r, m) for r, m in zip(result.raws, result.cmaps, strict=True)]
+    first = files[0]
+    return {
+        **{k: v for k, v in first.items() if k not in ("rows_in", "mapping")},
+        "file": ", ".join(f["file"] for f in files),
+        "files": files,
+        "mapping": first["mapping"],
         "rows": {
-            "in": len(raw.frame),
+            "in": result.rows_in,
             "clean": len(cleaned.clean),
             "quarantined": len(cleaned.quarantine),
         },
@@ -178,14 +269,24 @@ def _for_stats(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-def require_file(folder: Path, pattern: str) -> Path:
-    """The single export in `folder` matching `pattern` (a clear error otherwise)."""
-    found = sorted(folder.glob(pattern))
-    if len(found) != 1:
-        names = ", ".join(p.name for p in sorted(folder.iterdir())) if folder.exists() else ""
+def find_exports(folder: Path, patterns: str | Sequence[str], *, key: str) -> list[Path]:
+    """Every export in `folder` matching one of `patterns`, sorted by name (a clear error when
+    there is none). `key` names the params setting of the patterns, for the message."""
+    patterns = [patterns] if isinstance(patterns, str) else [str(p) for p in patterns]
+    if not folder.is_dir():
         raise JianfuError(
-            f"{folder}: expected exactly one file matching {pattern!r} "
-            f"(ingest.survey_file in params.yaml), found {len(found)}"
-            + (f"; the folder holds: {names}" if names else "")
+            f"{folder}: the survey folder does not exist; create it and put your export(s) "
+            "there (README, 'Your own survey')"
         )
-    return found[0]
+    found = sorted(
+        {p for pattern in patterns for p in folder.glob(pattern) if p.is_file()},
+        key=lambda p: p.name,
+    )
+    found = [p for p in found if not p.name.startswith((".", "~$"))]
+    if not found:
+        names = ", ".join(p.name for p in sorted(folder.iterdir()))
+        raise JianfuError(
+            f"{folder}: no survey export matches {patterns} ({key} in params.yaml)"
+            + (f"; the folder holds: {names}" if names else "; the folder is empty")
+        )
+    return found

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jianfu.core.io import write_json
-from jianfu.core.params import TrackedParams
+from jianfu.core.io import write_json, write_skipped
+from jianfu.core.params import NO_TRUTH, TrackedParams, data_source
 from jianfu.ingest.clean import RULES, precision_recall
 
 #: Cleaning rules with a simulated truth, and the truth's reason for each.
@@ -94,6 +94,9 @@ def township_accuracy(flags: pd.DataFrame, truth: Path) -> dict:
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    if data_source(params) != "simulated":
+        write_skipped("verify_cleaning", NO_TRUTH, metrics=args.metrics)
+        return
     clean = pd.read_parquet(args.survey / "clean.parquet")
     quarantine = pd.read_parquet(args.survey / "quarantine.parquet")
     report = json.loads((args.report / "survey_ingest_report.json").read_text(encoding="utf-8"))

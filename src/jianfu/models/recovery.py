@@ -9,8 +9,8 @@ estimand is compared with every spec that targets it: truth, estimate, CI, cover
 a note on every miss (its distance in SEs, and the estimator's known limits). An estimand that
 no spec targets is listed as not estimated (and counts as not covered).
 
-Reads: the models stage's ``coefficients.parquet``, the truth; params ``ingest.simulated_data``
-(on real data there is no truth to compare with: the stage writes an empty table saying so).
+Reads: the models stage's ``coefficients.parquet``, the truth; params ``data.source`` (on own
+data there is no truth to compare with: the stage is skipped and says so in SKIPPED.json).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, write_csv, write_json
-from jianfu.core.params import TrackedParams
+from jianfu.core.io import atomic_dir, write_csv, write_json, write_skipped
+from jianfu.core.params import NO_TRUTH, TrackedParams, data_source
 
 COLUMNS = [
     "family", "equation", "term", "truth", "spec", "estimator", "estimate", "ci_low", "ci_high",
@@ -139,17 +139,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
-    simulated = bool(params["ingest"]["simulated_data"])
-    if simulated:
-        if not args.truth.exists():
-            raise JianfuError(f"{args.truth}: the simulator's truth file is missing")
-        estimands = json.loads(args.truth.read_text(encoding="utf-8"))["estimands"]
-        coefficients = pd.read_parquet(args.models / "coefficients.parquet")
-        table = recovery_table(coefficients, estimands)
-        result = summary(table)
-    else:
-        table = pd.DataFrame(columns=COLUMNS)
-        result = {"note": "ingest.simulated_data is false: no truth to compare with"}
+    if data_source(params) != "simulated":
+        write_skipped("survey_recovery", NO_TRUTH, [args.out], args.metrics)
+        return
+    if not args.truth.exists():
+        raise JianfuError(f"{args.truth}: the simulator's truth file is missing")
+    estimands = json.loads(args.truth.read_text(encoding="utf-8"))["estimands"]
+    coefficients = pd.read_parquet(args.models / "coefficients.parquet")
+    table = recovery_table(coefficients, estimands)
     with atomic_dir(args.out) as out:
         write_csv(out / "survey_recovery.csv", table)
-    write_json(args.metrics, result)
+    write_json(args.metrics, summary(table))

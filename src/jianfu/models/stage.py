@@ -16,6 +16,7 @@ Writes:
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from jianfu.codebook.model import Codebook
 from jianfu.codebook.params_check import check_stage_params
 from jianfu.codebook.scoring import construct_spec, scored_items
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, concat_tidy, write_csv, write_json
+from jianfu.core.io import atomic_dir, concat_tidy, skipped_reason, write_csv, write_json
 from jianfu.core.params import TrackedParams
 from jianfu.models import crosslevel, specs
 
@@ -104,12 +105,21 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
     reliability = pd.read_csv(args.measure_tables / "reliability.csv", encoding="utf-8-sig")
     measurement = measurement_model(cb)
 
-    _progress("township workload per cadre from the office records")
-    workload = crosslevel.township_workload(
-        args.admin / "events.parquet",
-        args.admin / "registry_townships.parquet",
-        list(p["workload"]["months"]),
-    )
+    no_records = skipped_reason(args.admin)
+    if no_records is None:
+        _progress("township workload per cadre from the office records")
+        workload = crosslevel.township_workload(
+            args.admin / "events.parquet",
+            args.admin / "registry_townships.parquet",
+            list(p["workload"]["months"]),
+        )
+    else:
+        # own data without office records: no township workload (H7); the specs are fitted
+        # without that term and the metrics say so
+        _progress(f"no township workload (H7): {no_records}")
+        workload = pd.DataFrame(
+            {"township_code": pd.Series(dtype="float64"), "workload": pd.Series(dtype="float64")}
+        )
     data = analysis_data(
         clean,
         scores,
@@ -146,10 +156,15 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
     outputs: dict[str, specs.SpecOutput] = {}
     spec_params = p["specs"]
     names = list(spec_params)
+    dropped: dict[str, str] = {}
     for k, name in enumerate(names, start=1):
-        spec = spec_params[name]
+        spec = spec_params[name].to_dict()
+        if no_records is not None:
+            spec, changed = without_variable(spec, "workload")
+            if changed:
+                dropped[name] = f"township workload left out: {no_records}"
         _progress(f"[{k}/{len(names)}] {name} ({spec.get('kind')})")
-        outputs[name] = specs.run_spec(name, spec.to_dict(), ctx)
+        outputs[name] = specs.run_spec(name, spec, ctx)
 
     coefficients = concat_tidy([o.coefficients for o in outputs.values()], specs.COEF_COLUMNS)
     fit = concat_tidy([o.fit for o in outputs.values()], specs.FIT_COLUMNS)
@@ -167,7 +182,33 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
         for name, output in outputs.items():
             for table_name, table in output.extra.items():
                 write_csv(tables / f"{name}__{table_name}.csv", table)
-    write_json(args.metrics, metrics(coefficients, fit, effects, data))
+    summary = metrics(coefficients, fit, effects, data)
+    if dropped:
+        summary["terms_left_out"] = dropped
+    write_json(args.metrics, summary)
+
+
+def _without_term(formula: str, name: str) -> str:
+    lhs, rhs = formula.split("~", 1)
+    terms = [t.strip() for t in rhs.split("+")]
+    kept = [t for t in terms if name not in re.split(r"[:*]", t.replace(" ", ""))]
+    return f"{lhs.strip()} ~ {' + '.join(kept) if kept else '1'}"
+
+
+def without_variable(spec, name: str):
+    """`spec` (a model spec of params.yaml) without the variable `name` anywhere: list
+    elements, formula terms (``y ~ a + name + a:name``) and ``A_x_name`` interactions; and
+    whether anything was removed."""
+    if isinstance(spec, dict):
+        pairs = [(k, without_variable(v, name)) for k, v in spec.items()]
+        return {k: v for k, (v, _) in pairs}, any(c for _, (_, c) in pairs)
+    if isinstance(spec, list):
+        hit = lambda v: v == name or (isinstance(v, str) and name in v.split("_x_"))  # noqa: E731
+        parts = [without_variable(v, name) for v in spec if not hit(v)]
+        return [v for v, _ in parts], len(parts) < len(spec) or any(c for _, c in parts)
+    if isinstance(spec, str) and "~" in spec and re.search(rf"\b{re.escape(name)}\b", spec):
+        return _without_term(spec, name), True
+    return spec, False
 
 
 def _round(value, digits: int = 4):

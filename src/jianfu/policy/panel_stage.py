@@ -2,7 +2,7 @@
 
 Reads: ``data/processed/admin/`` (the ingest stage's clean event log, hotline tickets,
 registries and roll-out table); params ``panel.*`` and, for ``events_scale: auto``,
-``ingest.simulated_data`` and ``simulate.admin.events_scale``.
+``data.source`` and ``simulate.admin.events_scale``.
 Writes: ``<out>/township_month.parquet``, ``<out>/district_month.parquet`` (see
 `jianfu.policy.panel`) and ``--metrics`` (rows, units, months, events and tickets used).
 """
@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import write_json
-from jianfu.core.params import TrackedParams
+from jianfu.core.io import skipped_reason, write_json, write_skipped
+from jianfu.core.params import TrackedParams, data_source
 from jianfu.policy import panel
 
 
@@ -32,12 +32,16 @@ def events_scale(params: TrackedParams) -> float:
     value = params["panel"]["events_scale"]
     if value != "auto":
         return float(value)
-    if bool(params["ingest"]["simulated_data"]):
+    if data_source(params) == "simulated":
         return float(params["simulate"]["admin"]["events_scale"])
     return 1.0
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    skipped = skipped_reason(args.admin)
+    if skipped is not None:
+        write_skipped("panel", skipped, [args.out], args.metrics)
+        return
     p = params["panel"]
     window = p["window"]
     if len(window) != 2:

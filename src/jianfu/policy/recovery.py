@@ -17,7 +17,8 @@ small (the treated units' influence sums to ~0 within their cluster; Conley & Ta
 The table reports the number of districts in each cohort so the two can be read side by side.
 
 Reads: the policy stage's tables, the township-month panel (cohort sizes), the truth; params
-``ingest.simulated_data``. Writes ``<out>/{attgt,aggregates}_recovery.csv`` and ``--metrics``.
+``data.source`` (skipped for own data). Writes ``<out>/{attgt,aggregates}_recovery.csv`` and
+``--metrics``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jianfu.core.io import atomic_dir, write_csv, write_json
-from jianfu.core.params import TrackedParams
+from jianfu.core.io import atomic_dir, write_csv, write_json, write_skipped
+from jianfu.core.params import NO_TRUTH, TrackedParams, data_source
 
 #: Panel outcome name → the truth's outcome name (the hotline outcomes carry a prefix there).
 TRUTH_OUTCOME = {
@@ -193,11 +194,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
-    if not bool(params["ingest"]["simulated_data"]):
-        with atomic_dir(args.out) as out:
-            for name in ("attgt_recovery.csv", "aggregates_recovery.csv"):
-                write_csv(out / name, pd.DataFrame())
-        write_json(args.metrics, {"note": "ingest.simulated_data is false: no truth"})
+    if data_source(params) != "simulated":
+        write_skipped("policy_recovery", NO_TRUTH, [args.out], args.metrics)
         return
     policy = params["policy"]
     lags = {str(k): int(v) for k, v in policy["lags"].to_dict().items()}

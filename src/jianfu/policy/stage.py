@@ -38,7 +38,14 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, concat_tidy, write_csv, write_json
+from jianfu.core.io import (
+    atomic_dir,
+    concat_tidy,
+    skipped_reason,
+    write_csv,
+    write_json,
+    write_skipped,
+)
 from jianfu.core.params import TrackedParams
 from jianfu.policy import did
 
@@ -255,6 +262,10 @@ def _aggregates(fit, unit, window: tuple[int, int], lag: int) -> list[pd.DataFra
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    skipped = skipped_reason(args.panel)
+    if skipped is not None:
+        write_skipped("policy", skipped, [args.data_out, args.tables_out], args.metrics)
+        return
     with threadpool_limits(limits=1), warnings.catch_warnings():
         # pyfixest's pandas-3 deprecations and did's "cohort skipped" notices are recorded in
         # the notes table instead

@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, write_csv, write_json
-from jianfu.core.params import TrackedParams
+from jianfu.core.io import atomic_dir, write_csv, write_json, write_skipped
+from jianfu.core.params import TrackedParams, data_source
 from jianfu.robustness import grid as gridmod
 from jianfu.robustness.experiments import METRICS, RESULT_COLUMNS
 
@@ -95,6 +95,18 @@ def curve_table(
     """
     parts, status = [], {"families": {}, "stale": False, "stale_effects": []}
     for family in gridmod.FAMILIES:
+        skipped = (current.get(family) or {}).get("skipped")
+        if skipped is not None or family not in current:
+            # e.g. own data without office records: spec_policy was skipped
+            status["families"][family] = {
+                "skipped": skipped or "no main-specification metrics",
+                "specifications": 0,
+                "collected": 0,
+                "missing": [],
+                "not_in_grid": 0,
+                "stale_specifications": 0,
+            }
+            continue
         wanted = {gridmod.family_spec_id(s, family): s for s in specs}
         main_id = gridmod.family_spec_id(main, family)
         rows = (
@@ -202,6 +214,16 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
         "policy": json.loads(args.main_policy.read_text(encoding="utf-8")),
     }
     table, status = curve_table(collected, specs, main, current)
+    if data_source(params) == "own" and (status["stale"] or not status["collected"]):
+        write_skipped(
+            "spec_curve",
+            "the collected specification grid (robustness/experiments.csv) was not made from "
+            "your data: run `jianfu spec-curve run` to make the curve for it "
+            "(docs/robustness.md)",
+            [args.out],
+            args.metrics,
+        )
+        return
     summ = summary(table, alpha)
     status["alpha"] = alpha
     status["main"] = main

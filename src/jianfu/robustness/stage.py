@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from jianfu.core.io import write_json
+from jianfu.codebook.params_check import check_stage_params
+from jianfu.core.io import skipped_reason, write_json, write_skipped
 from jianfu.core.params import TrackedParams
 
 RESULT_FIELDS = ("kind", "x", "m", "y", "estimate", "se", "ci_low", "ci_high", "p", "n", "scale")
@@ -107,9 +108,14 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     from jianfu.robustness import choices
 
     if args.command == "spec_survey":
+        check_stage_params("spec_survey", params, args.codebook)
         spec = _spec(params, choices.SURVEY_CHOICES)
         out = _survey(args, params, spec)
     else:
+        skipped = skipped_reason(args.panel)
+        if skipped is not None:
+            write_skipped("spec_policy", skipped, metrics=args.metrics)
+            return
         spec = _spec(params, choices.POLICY_CHOICES)
         out = _policy(args, params, spec)
     write_json(args.metrics, out)

@@ -1,8 +1,8 @@
 """Check, before `dvc push`, that no personal data and no credential can reach the team's remote.
 
 Checks (docs/sharing.md):
-- every DVC output under `data/raw/` (a stage output in dvc.yaml or a `dvc add`-ed `.dvc` file)
-  is marked `push: false`: raw exports hold names, phone numbers and IPs;
+- every DVC output under `data/own/`, `data/simulated/survey|admin/` or `data/raw/` (a stage
+  output in dvc.yaml or a `dvc add`-ed `.dvc` file) is marked `push: false`: raw exports hold names, phone numbers and IPs;
 - no other output is marked `push: false`: a fresh clone could not reproduce the results
   without it;
 - no output lies under `.jianfu/` (the de-identification key is shared out of band);
@@ -27,8 +27,9 @@ import yaml
 
 from jianfu.core.errors import JianfuError, Problem, ProblemsError
 
-#: Folders whose outputs hold personal data before de-identification: never pushed.
-PRIVATE = ("data/raw",)
+#: Folders whose outputs hold personal data before de-identification: never pushed. The
+#: simulator's exports, your own exports (if you `dvc add` them), and the older layout's data/raw.
+PRIVATE = ("data/simulated/survey", "data/simulated/admin", "data/own", "data/raw")
 #: Where the de-identification key lives (never a DVC output, never in git).
 KEY_DIR = ".jianfu"
 #: Remote options (any DVC remote type) that are secrets: only in .dvc/config.local.
@@ -197,7 +198,7 @@ def problems(root: Path, private: tuple[str, ...] = PRIVATE) -> list[Problem]:
                     "`push: false` outside "
                     + ", ".join(f"{p}/" for p in private)
                     + ": a fresh clone could not get it with `dvc pull`. Keep personal data "
-                    "under data/raw/ and push everything after ingest (it is de-identified)",
+                    "under data/own/ and push everything after ingest (it is de-identified)",
                 )
             )
         if _under(out.path, KEY_DIR):
