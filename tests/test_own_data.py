@@ -24,8 +24,8 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
-from conftest import ENV, ROOT, clone_with_outputs, dvc, run_git
 
+from conftest import ENV, ROOT, clone_with_outputs, dvc, run_git
 from jianfu.cli import main
 from jianfu.core.errors import JianfuError
 from jianfu.core.io import SKIP_FILE, skipped_reason
@@ -133,13 +133,23 @@ def test_several_files_are_read_together_and_duplicates_across_files_caught(
     )
     cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
     one = process_survey(
-        simulated_export, cb, towns, params["ingest"], simulated=False, root=tmp_path,
+        simulated_export,
+        cb,
+        towns,
+        params["ingest"],
+        simulated=False,
+        root=tmp_path,
         districts=districts,
-    )  # fmt: skip
+    )
     two = process_survey(
-        batches, cb, towns, params["ingest"], simulated=False, root=tmp_path,
+        batches,
+        cb,
+        towns,
+        params["ingest"],
+        simulated=False,
+        root=tmp_path,
         districts=districts,
-    )  # fmt: skip
+    )
     rows = lambda r: len(r.cleaned.clean) + len(r.cleaned.quarantine)  # noqa: E731
     assert rows(two) == rows(one) + 3 == two.rows_in
     everything = pd.concat([two.cleaned.clean, two.cleaned.quarantine], ignore_index=True)
@@ -178,7 +188,7 @@ def test_truth_stages_are_skipped_on_own_data(tmp_path, monkeypatch):
                 "--metrics",
                 "m/cleaning.json",
             ]
-        )  # fmt: skip
+        )
         == 0
     )
     assert "simulated truth" in skipped_reason(tmp_path / "m/cleaning.json")
@@ -197,7 +207,7 @@ def test_truth_stages_are_skipped_on_own_data(tmp_path, monkeypatch):
                 "--metrics",
                 "m/rec.json",
             ]
-        )  # fmt: skip
+        )
         == 0
     )
     assert [f.name for f in (tmp_path / "rec").iterdir()] == [SKIP_FILE]
@@ -322,9 +332,14 @@ def test_the_same_export_twice_every_row_of_the_copy_is_a_duplicate(
     )
     cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
     result = process_survey(
-        [first, second], cb, towns, params["ingest"], simulated=False, root=tmp_path,
+        [first, second],
+        cb,
+        towns,
+        params["ingest"],
+        simulated=False,
+        root=tmp_path,
         districts=districts,
-    )  # fmt: skip
+    )
     rows = pd.concat([result.cleaned.clean, result.cleaned.quarantine], ignore_index=True)
     n = len(result.raws[0].frame)
     assert len(rows) == result.rows_in == 2 * n

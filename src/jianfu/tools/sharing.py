@@ -2,7 +2,8 @@
 
 Checks (docs/sharing.md):
 - every DVC output under `data/own/`, `data/simulated/survey|admin/` or `data/raw/` (a stage
-  output in dvc.yaml or a `dvc add`-ed `.dvc` file) is marked `push: false`: raw exports hold names, phone numbers and IPs;
+  output in dvc.yaml or a `dvc add`-ed `.dvc` file) is marked `push: false`: raw exports hold
+  names, phone numbers and IPs;
 - no other output is marked `push: false`: a fresh clone could not reproduce the results
   without it;
 - no output lies under `.jianfu/` (the de-identification key is shared out of band);
