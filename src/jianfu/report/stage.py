@@ -54,7 +54,7 @@ def _manifest(folder: Path) -> tuple[dict[str, dict], dict[str, str]]:
 
 
 #: tables the report builds only from a stage that may be skipped: table -> its input key
-OPTIONAL_TABLES = {"did": "aggregates"}
+OPTIONAL_TABLES = {"did": "aggregates", "spec_curve": "spec_curve_summary"}
 
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
