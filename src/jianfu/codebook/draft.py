@@ -74,6 +74,8 @@ _NO_ANSWER = {"", "(跳过)", "跳过", "(空)", "空", "n/a", "nan", "none"}
 _WJX_CODE_MARKERS = {-2, -3}
 #: Most options a choice question is taken to have (more distinct codes: a number item).
 MAX_OPTIONS = 60
+#: Codes up to this many are option codes even when the wording sounds numeric (年龄: age bands).
+SMALL_CODES = 12
 #: Least share of numeric answers for a free answer to count as a number item.
 NUMBER_SHARE = 0.8
 #: Header words that mark a question answered with a number (年龄, 多少次, how many …).
@@ -678,8 +680,11 @@ def _number_question(cols: list[Column], kind: str) -> bool:
     if kind in ("spss", "stata"):
         return True  # a numeric variable without value labels
     low = 1 if kind in CODE_KINDS else 0
-    choice_like = whole and min(ints) >= low and max(ints) <= MAX_OPTIONS and not hinted
-    return share < 1 or not choice_like
+    if share < 1 or not whole or min(ints) < low or max(ints) > MAX_OPTIONS:
+        return True
+    # small whole numbers from `low` up: option positions / codes, unless the wording asks for
+    # a number (年龄, 多少) and the answers do not start near the lowest code
+    return hinted and (max(ints) > SMALL_CODES or min(ints) > low + 1)
 
 
 def _observed(cols: list[Column]) -> tuple[float, float] | None:
@@ -1032,16 +1037,20 @@ def _resolve(answer: str, options: Options) -> tuple[int, str] | None:
         if not options.placeholder and key in (canon(o.zh), canon(o.en)):
             return o.code, f"the option {o.zh!r}"
     fam = options.family
-    candidates = [fam] if fam else [f for f in FAMILIES if len(f.words) == len(options.values)]
+    k_options = len(options.values)
+    candidates = [fam] if fam else [f for f in FAMILIES if len(f.words) == k_options]
+    found = {}
     for f in candidates:
         k = f.index().get(key)
-        if k is not None and k < len(options.values) and len(f.words) == len(options.values):
-            code = options.values[k].code
-            how = f"{answer!r} is option {k + 1} of the {f.zh} ({f.id})"
-            if options.placeholder:
-                how += "; assumes the options run in that order"
-            return code, how
-    return None
+        if k is not None and len(f.words) == k_options:
+            found.setdefault(k, f)
+    if len(found) != 1:  # unknown, or families of this size disagree on its position
+        return None
+    ((k, f),) = found.items()
+    how = f"{answer!r} is option {k + 1} of the {f.zh} ({f.id})"
+    if options.placeholder:
+        how += "; assumes the options run in that order"
+    return options.values[k].code, how
 
 
 def attention_answer(text: str, options: Options) -> tuple[int, str] | None:
