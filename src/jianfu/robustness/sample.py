@@ -38,7 +38,7 @@ ACTION = {"remove": "remove", "keep": "flag"}
 #: Bookkeeping columns of the ingest outputs that are not survey values.
 REASONS = "reasons"
 FLAG_PREFIX = "flag_"
-ORDER_COLUMNS = ("file_row", "seq")
+ORDER_COLUMNS = ("source_file", "file_row", "seq")
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,15 @@ def _ordered(rows: pd.DataFrame) -> pd.DataFrame:
             "robustness sample: the survey rows have neither 'file_row' nor 'seq' "
             "(pass pd.concat([clean.parquet, quarantine.parquet]) of the ingest stage)"
         )
-    if rows[keys[0]].duplicated().any():
+    # a row is identified by its row in its export file (several files: and the file)
+    ident = (
+        keys[: keys.index("file_row") + 1]
+        if "file_row" in keys
+        else [k for k in keys if k != "source_file"][:1] or keys
+    )
+    if rows.duplicated(ident).any():
         raise JianfuError(
-            f"robustness sample: {keys[0]!r} repeats; pass each survey row once "
+            f"robustness sample: {' + '.join(ident)!r} repeats; pass each survey row once "
             "(clean.parquet and quarantine.parquet, concatenated)"
         )
     return rows.sort_values(keys, kind="stable").reset_index(drop=True)
