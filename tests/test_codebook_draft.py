@@ -189,6 +189,10 @@ def test_same_input_same_bytes(exports, tmp_path):
     assert first == again
     first.decode("utf-8")
     assert first.startswith(b"# DRAFT codebook")
+    # the two downloads may come in either order
+    swapped = load_codebook(_draft([exports["code"], exports["text"]], tmp_path / "c", "a.yaml"))
+    original = load_codebook(tmp_path / "a.yaml")
+    assert swapped.items == original.items and swapped.scales == original.scales
 
 
 def test_simulated_end_to_end_clean_survey(exports, tmp_path, monkeypatch):

@@ -1248,7 +1248,10 @@ def _provisional_constructs(
 
     for q in questions:
         ordinal = q.scale is not None and scales[q.scale].kind == "ordinal"
-        if q.type == "single" and ordinal and len(scales[q.scale].values) >= 3:
+        rating = ordinal and (
+            scales[q.scale].family is not None or len(scales[q.scale].values) >= 5
+        )
+        if q.type == "single" and rating:
             if 0 in q.attention:
                 continue  # attention checks neither count nor break a run
             if q.scale != run_scale:
