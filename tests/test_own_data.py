@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -241,6 +242,18 @@ def bash(cwd: Path, line: str, env: dict) -> str:
 def test_readme_own_survey_word_for_word_leaves_the_export_untouched(
     pipeline_project, simulated_export, tmp_path
 ):
+    # bootstrap.py (a README command) reinstalls the environment if its install stamp does not
+    # match the lock: never let it do that to the test environment (it would point the
+    # editable install at this temporary clone)
+    stamp = Path(sys.prefix) / ".jianfu-installed"
+    spec = importlib.util.spec_from_file_location("bootstrap", ROOT / "bootstrap.py")
+    bootstrap = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bootstrap)
+    if not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != bootstrap.install_stamp():
+        pytest.skip(
+            "the test environment was not installed by `python3 bootstrap.py` from this lock; "
+            "run the tests with `python3 bootstrap.py test`"
+        )
     project, _, _ = pipeline_project
     member = clone_with_outputs(project, tmp_path / "member")
     # the export, derived from the simulator, written outside any stage output: two batches

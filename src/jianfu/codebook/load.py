@@ -41,7 +41,7 @@ SECTIONS = ("codebook", "pillars", "blocks", "constructs", "scales", "questions"
 #: Sections a codebook may leave out.
 OPTIONAL_SECTIONS = ("logic_conflicts",)
 #: Sections that may be empty or left out (a questionnaire without the seed article's pillars).
-MAY_BE_EMPTY = ("pillars",)
+MAY_BE_EMPTY = ("pillars", "constructs")
 #: Item types a logic-conflict condition can test (one answer per respondent).
 CONDITION_TYPES = ("single", "number")
 _KEYS = {
