@@ -94,13 +94,14 @@ _QUESTION_HEADER = re.compile(
 )
 _NUMBER_TEXT = re.compile(r"^\s*[-+]?\d+(?:\.\d*)?\s*$")
 _WJX_QUESTION = re.compile(r"^\s*\d+\s*、")
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _ATTR = re.compile(rb"""([\w:]+)\s*=\s*["']([^"']*)["']""")
 #: A cell of type e (an Excel error value) and a formula followed by no value, in sheet XML.
 _ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']e["']""")
+#: A formula tag, unprefixed or prefixed (``<x:f>``): two searches with a literal prefix (fast).
+_FORMULA_STARTS = (re.compile(rb"<f[\s>/]"), re.compile(rb":f[\s>/]"))
 _UNCACHED_FORMULA = re.compile(
     rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
@@ -436,18 +437,27 @@ def _scan_sheet_xml(path: Path, name: str) -> set[str]:
             for member in members:
                 with z.open(member) as f:
                     tail = b""
-                    while chunk := f.read(1 << 22):
-                        block = tail + chunk
-                        if _ERROR_CELL.search(block):
-                            found.add("error")
-                        if _UNCACHED_FORMULA.search(block):
-                            found.add("uncached")
+                    while chunk := f.read(1 << 24):
+                        for block in (tail + chunk[:1024], chunk):  # the seam, then the chunk
+                            if _may_have_error(block) and _ERROR_CELL.search(block):
+                                found.add("error")
+                            if _may_have_formula(block) and _UNCACHED_FORMULA.search(block):
+                                found.add("uncached")
                         if len(found) == 2:
                             return found
-                        tail = block[-512:]
+                        tail = chunk[-1024:]
     except Exception as exc:  # a damaged member calamine did not need
         raise _unreadable(path, exc) from exc
     return found
+
+
+def _may_have_formula(block: bytes) -> bool:
+    return any(pattern.search(block) for pattern in _FORMULA_STARTS)
+
+
+def _may_have_error(block: bytes) -> bool:
+    """Whether `block` may hold a cell of type e (every writer seen writes ``t="e"``)."""
+    return b't="e"' in block or b"t='e'" in block
 
 
 def _all_sheet_parts(z: zipfile.ZipFile) -> list[str]:
@@ -477,7 +487,7 @@ def _has_formulas(path: Path) -> bool:
     """Whether any worksheet has a formula (then a second pass reads the formula texts)."""
     try:
         with zipfile.ZipFile(path) as z:
-            return any(_FORMULA_TAG.search(z.read(n)) for n in _all_sheet_parts(z))
+            return any(_may_have_formula(z.read(n)) for n in _all_sheet_parts(z))
     except Exception as exc:  # a damaged member the first pass did not need
         raise _unreadable(path, exc) from exc
 
