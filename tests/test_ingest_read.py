@@ -652,7 +652,7 @@ def test_one_frame_row_per_file_row(tmp_path_factory, rows, fmt):
     assert len(raw.frame) == n
     assert list(raw.file_rows) == list(range(2, n + 2))
     assert list(raw.frame.columns) == header
-    if len(rows) > n:
+    if len(rows) > n and fmt != "xlsx":  # calamine does not see trailing empty cells at all
         assert any(f"dropped {len(rows) - n} trailing empty row(s)" in note for note in raw.notes)
 
 
@@ -714,3 +714,223 @@ def test_arbitrary_text_raises_only_jianfu_errors(tmp_path_factory, text):
         assert str(path) in str(exc)
     else:
         assert len(raw.frame) == len(raw.file_rows)
+
+
+# ---- malformed real-shaped inputs (Step 11): one tiny synthetic file each ---------------------
+
+
+def _book(path: Path, sheets: dict[str, list[list]]) -> Path:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _error(path: Path, **kwargs) -> str:
+    with pytest.raises(JianfuError) as info:
+        read_survey(path, **kwargs)
+    message = str(info.value)
+    assert str(path) in message
+    return message
+
+
+def _answers(n: int) -> list[list]:
+    return [[i, "2025/10/13 08:30:16", f"{300 + i}秒", "男", i % 7] for i in range(1, n + 1)]
+
+
+def test_malformed_sheet_choice_ambiguous(tmp_path):
+    path = _book(tmp_path / "a.xlsx", {"第1批": [HEADER, *ROWS], "第2批": [HEADER, *ROWS]})
+    message = _error(path)
+    for fragment in ("cannot tell which sheet", "'第1批': 2 row(s)", "'第2批'", "--sheet NAME"):
+        assert fragment in message
+    assert len(read_survey(path, sheet="第2批").frame) == 2
+
+
+def test_malformed_unknown_sheet(tmp_path):
+    path = _book(tmp_path / "a.xlsx", {"答卷": [HEADER, *ROWS], "说明": [["备注"]]})
+    message = _error(path, sheet="Sheet1")
+    assert "no sheet named 'Sheet1'" in message and "'答卷', '说明'" in message
+    assert "--sheet NAME" in message
+
+
+def test_malformed_second_sheet_holds_answers(tmp_path):
+    notes = [["调查说明"], ["字段", "含义"], ["序号", "答卷编号"], ["所用时间", "秒"]]
+    path = _book(tmp_path / "a.xlsx", {"说明": notes, "答卷数据": [HEADER, *_answers(30)]})
+    raw = read_survey(path)
+    assert raw.sheet == "答卷数据" and len(raw.frame) == 30 and raw.header_row == 1
+    note = next(n for n in raw.notes if n.startswith("sheet:"))
+    assert "chosen automatically" in note and "'说明'" in note
+
+
+def test_malformed_item_map_sheet_skipped_for_answers(tmp_path):
+    """An item map (title rows, a header, one row per item id) beside the answers sheet."""
+    item_map = [
+        ["问卷题目对照表"],
+        ["版本", "2025"],
+        [],
+        ["题号", "题目", "维度"],
+        *[[f"Q{i}", f"题目{i}", "负担"] for i in range(1, 41)],
+    ]
+    answers = [["Q" + str(i) for i in range(1, 9)]] + [
+        [(r * i) % 5 + 1 for i in range(1, 9)] for r in range(100)
+    ]
+    path = _book(tmp_path / "a.xlsx", {"题目": item_map, "data": answers})
+    raw = read_survey(path)
+    assert raw.sheet == "data" and raw.frame.shape == (100, 8)
+    assert list(raw.frame.columns) == answers[0]
+    mapped = read_survey(path, sheet="题目")
+    assert mapped.header_row == 4 and list(mapped.frame.columns) == ["题号", "题目", "维度"]
+    assert len(mapped.frame) == 40 and mapped.frame.iat[0, 0] == "Q1"
+
+
+def test_malformed_title_rows_over_real_header(tmp_path):
+    rows = [["调查名称", "重庆市基层干部减负调查"], ["导出时间", "2025-10-20"], [], HEADER, *ROWS]
+    raw = read_survey(_xlsx(tmp_path / "a.xlsx", rows))
+    assert raw.header_row == 4 and list(raw.frame.columns) == HEADER
+    assert list(raw.file_rows) == [5, 6]
+
+
+def test_malformed_data_row_not_taken_as_header(tmp_path):
+    """A header whose cells are not known names, numeric answers below: the header is row 1
+    and the first data row is kept (it used to be taken as the header when it scored more)."""
+    header = ["id", "gender", "age", "q1", "q2", "q3"]
+    rows = [[i, 1, 30 + i, 3, 4, 5] for i in range(1, 6)]
+    for path in (
+        _xlsx(tmp_path / "a.xlsx", [header, *rows]),
+        _csv(tmp_path / "a.csv", [header, *rows]),
+    ):
+        raw = read_survey(path)
+        assert raw.header_row == 1 and list(raw.frame.columns) == header
+        assert len(raw.frame) == 5 and raw.frame.iat[0, 0] in (1, "1")
+
+
+def test_malformed_mostly_numeric_row_is_never_the_header(tmp_path):
+    rows = [["注：1=男 2=女"], [1, 2, 3, "x"], ["序号", "性别", "年龄", "备注"], [1, 2, 35, "无"]]
+    raw = read_survey(_xlsx(tmp_path / "a.xlsx", rows))
+    assert raw.header_row == 3 and list(raw.frame.columns) == ["序号", "性别", "年龄", "备注"]
+
+
+def test_malformed_header_partly_numeric(tmp_path):
+    header = ["地区", "2023", "2024", "备注"]
+    raw = read_survey(_csv(tmp_path / "a.csv", [header, ["渝北", 5, 6, ""], ["江北", 7, 8, "x"]]))
+    assert raw.header_row == 1 and list(raw.frame.columns) == header and len(raw.frame) == 2
+
+
+def test_malformed_two_row_header_with_title(tmp_path):
+    top = ["序号", "21、以下说法与您的感受是否相符", None]
+    sub = [None, "(领导更看重实际成效)", "(规划被搁置)"]
+    rows = [["导出标题"], top, sub, [1, 4, 5], [2, 3, 1]]
+    raw = read_survey(_xlsx(tmp_path / "a.xlsx", rows))
+    assert raw.header_row == 2 and list(raw.file_rows) == [4, 5]
+    assert list(raw.frame.columns) == ["序号", "21、(领导更看重实际成效)", "21、(规划被搁置)"]
+
+
+def test_malformed_header_only_xlsx(tmp_path):
+    message = _error(_xlsx(tmp_path / "a.xlsx", [HEADER]))
+    assert "has a header (file row 1) but no answers" in message
+
+
+def test_malformed_header_only_csv(tmp_path):
+    message = _error(_csv(tmp_path / "a.csv", [HEADER, [""] * 5, [""] * 5], "gbk"))
+    assert "has a header (file row 1) but no answers" in message
+
+
+def test_malformed_all_blank_answer_rows_sav(tmp_path):
+    path = tmp_path / "a.sav"
+    df = pd.DataFrame({"Q1": [np.nan, np.nan], "Q2": ["", ""]})
+    pyreadstat.write_sav(df, path)
+    assert "but no answers" in _error(path)
+
+
+def test_malformed_xls_damaged(tmp_path):
+    path = _write(tmp_path / "a.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000))
+    message = _error(path)
+    assert "cannot read the Excel 97-2003 .xls workbook" in message and "damaged" in message
+
+
+def test_malformed_xls_encrypted(tmp_path):
+    blob = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512) + "EncryptedPackage".encode("utf-16-le")
+    assert "password-protected" in _error(_write(tmp_path / "a.xls", blob))
+
+
+def test_malformed_xlsx_named_xls_is_read(tmp_path):
+    xlsx = _xlsx(tmp_path / "a.xlsx", [HEADER, *ROWS])
+    raw = read_survey(_write(tmp_path / "b.xls", xlsx.read_bytes()))
+    assert raw.frame.shape == (2, 5) and raw.frame.iat[0, 0] == 1
+
+
+def test_malformed_excel_error_values_via_openpyxl(tmp_path):
+    path = _xlsx(tmp_path / "a.xlsx", [HEADER, [1, "#N/A", "#DIV/0!", "男", 3], ROWS[1]])
+    raw = read_survey(path)
+    assert raw.frame.iloc[0, 1:3].tolist() == ["#N/A", "#DIV/0!"]
+    assert any(
+        "read with openpyxl instead of calamine" in n and "error values" in n for n in raw.notes
+    )
+    plain = read_survey(_xlsx(tmp_path / "b.xlsx", [HEADER, *ROWS]))
+    assert not any("openpyxl" in n for n in plain.notes)
+
+
+def test_malformed_huge_integers_via_openpyxl(tmp_path):
+    """An integer written digit for digit beyond 2^53 (some writers do; openpyxl reads it
+    exactly, calamine as a rounded float): the sheet is read with openpyxl."""
+    import zipfile
+
+    path = _xlsx(tmp_path / "a.xlsx", [HEADER, [1, "t", "5秒", "男", 123456789]])
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b"<v>123456789</v>", b"<v>1152921504606846977</v>")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    raw = read_survey(path)
+    assert raw.frame.iat[0, 4] == 1152921504606846977
+    assert any("beyond 2^53" in n for n in raw.notes)
+
+
+def test_malformed_calamine_keeps_cell_semantics(tmp_path):
+    """Blanks None, whole numbers int, other numbers float, text as written, dates datetime."""
+    import datetime
+
+    row = [1, "007", "13800138000", 2.5, datetime.date(2025, 10, 13), None, True]
+    raw = read_survey(
+        _xlsx(tmp_path / "a.xlsx", [["序号", "a", "手机号", "b", "c", "d", "e"], row])
+    )
+    cells = raw.frame.iloc[0].tolist()
+    assert cells[:4] == [1, "007", "13800138000", 2.5] and type(cells[0]) is int
+    assert cells[4] == datetime.datetime(2025, 10, 13) and cells[5] is None and cells[6] is True
+
+
+def test_malformed_sav_truncated_or_flipped(tmp_path):
+    good = _sav(tmp_path)
+    data = good.read_bytes()
+    truncated = _write(tmp_path / "t.sav", data[: len(data) // 2])
+    assert "SPSS" in _error(truncated)
+    rng = np.random.default_rng(7)
+    for k in range(3):
+        flipped = bytearray(data)
+        for at in rng.integers(4, len(data), 8):
+            flipped[at] ^= 0xFF
+        path = _write(tmp_path / f"f{k}.sav", bytes(flipped))
+        try:
+            raw = read_survey(path)
+        except JianfuError as exc:
+            assert str(path) in str(exc)
+        else:
+            assert len(raw.frame) == len(raw.file_rows)
+
+
+def test_malformed_sav_reader_crash_is_reported(tmp_path, monkeypatch):
+    from jianfu.ingest.spss_worker import ABORT_ENV
+
+    path = _sav(tmp_path)
+    monkeypatch.setenv(ABORT_ENV, "1")
+    message = _error(path)
+    assert "the SPSS reader crashed (signal 6, SIGABRT)" in message
+    assert "probably damaged" in message and "re-export it" in message
+    monkeypatch.delenv(ABORT_ENV)
+    assert read_survey(path).value_labels == {"1、您的性别": {1.0: "男", 2.0: "女"}}

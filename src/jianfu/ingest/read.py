@@ -282,7 +282,7 @@ def _open_workbook(path: Path, fmt: str):
 
     renamed = fmt == "xls" and path.suffix.lower() != ".xls"
     try:
-        if fmt == "xls":
+        if path.suffix.lower() != (".xls" if fmt == "xls" else ".xlsx"):  # read by content
             return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         return pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError as exc:
@@ -498,10 +498,13 @@ def _xlsx_values(
     """The cells of a worksheet as a grid (openpyxl), its name, and the names of all sheets."""
     from openpyxl import load_workbook
 
+    # a file object, not the path: openpyxl refuses names other than .xlsx/.xlsm (an .xlsx
+    # renamed .xls is read by content)
+    source = path if path.suffix.lower() in (".xlsx", ".xlsm") else io.BytesIO(path.read_bytes())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # unsupported extensions, default styles
-            wb = load_workbook(path, read_only=True, data_only=data_only)
+            wb = load_workbook(source, read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises many types on a damaged archive
         raise _unreadable(path, exc) from exc
     try:
