@@ -128,8 +128,9 @@ def test_logic_conflicts_in_terms_of_the_codebook_items(tmp_path):
 
 def test_logic_conflict_problems_are_located(tmp_path):
     broken = (
-        RULES.replace("{gender: [1]}", "{gender: [3], age_band: [1]}")
-        .replace("{meetings: [90, 100]}", "{meetings: [900], DM1: [1]}")
+        RULES.replace("{gender: [1]}", "{gender: [3], age_band: [1]}").replace(
+            "{meetings: [90, 100]}", "{meetings: [900], DM1: [1]}"
+        )
         + "  - {name: men_many_meetings, zh: 重复, en: Duplicate, when: {gender: [1]},"
         " conflicts_with: gender}\n"
     )
