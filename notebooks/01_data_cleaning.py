@@ -72,9 +72,10 @@ print(f"project: {ROOT}")
 # %% [markdown]
 # ## 1. What came in
 #
-# 导出文件所在的文件夹：模拟数据在 `data/simulated/survey/`（问卷星「按文本」「按序号」两种 xlsx 和一个
-# GBK 编码的 CSV），自有数据在 `data/own/survey/`（由 `params.yaml` 的 `data.source` 选择）。`ingest`
-# 阶段读取与 `data.survey_files` 匹配的全部文件，每一行记下它来自哪个文件（`source_file`）。
+# 导出文件所在的文件夹：模拟数据在 `data/simulated/survey/`（问卷星「按文本」「按序号」
+# 两种 xlsx 和一个 GBK 编码的 CSV），自有数据在 `data/own/survey/`（由 `params.yaml` 的
+# `data.source` 选择）。`ingest` 阶段读取与 `data.survey_files` 匹配的全部文件，
+# 每一行记下它来自哪个文件（`source_file`）。
 
 # %%
 SOURCE = params["data"]["source"]
