@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import string
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from jianfu.core.errors import JianfuError
 from jianfu.ingest.read import read_survey
 from test_simulate_survey import default_params, run_stage, small
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER = ["序号", "提交答卷时间", "所用时间", "1、您的性别", "11、上个月会议次数"]
 ROWS = [
     [1, "2025/10/13 08:30:16", "332秒", "男", 3],
@@ -730,6 +732,54 @@ def _book(path: Path, sheets: dict[str, list[list]]) -> Path:
     return path
 
 
+def _xls(path: Path, rows: list[list]) -> Path:
+    """A minimal Excel 97-2003 .xls (BIFF8 in an OLE2 compound file) with one sheet: numbers as
+    NUMBER records, text as LABEL records (no xls writer is installed; this is enough for a
+    reader)."""
+
+    def rec(typ: int, data: bytes = b"") -> bytes:
+        return struct.pack("<HH", typ, len(data)) + data
+
+    def bof(kind: int) -> bytes:
+        return rec(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))
+
+    name = "Sheet1"
+    head = bof(5) + rec(0x0042, struct.pack("<H", 1200))  # globals, code page UTF-16
+
+    def boundsheet(at: int) -> bytes:
+        return rec(0x0085, struct.pack("<IBBBB", at, 0, 0, len(name), 1) + name.encode("utf-16-le"))
+
+    offset = len(head + boundsheet(0) + rec(0x000A))
+    cells = b""
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if isinstance(v, str):
+                data = struct.pack("<HHHHB", i, j, 15, len(v), 1) + v.encode("utf-16-le")
+                cells += rec(0x0204, data)
+            elif v is not None:
+                cells += rec(0x0203, struct.pack("<HHHd", i, j, 15, float(v)))
+    width = max(len(r) for r in rows)
+    sheet = bof(0x10) + rec(0x0200, struct.pack("<IIHHH", 0, len(rows), 0, width, 0))
+    stream = head + boundsheet(offset) + rec(0x000A) + sheet + cells + rec(0x000A)
+    stream = stream.ljust(max(4096, -(-len(stream) // 512) * 512), b"\0")  # no mini stream
+    n = len(stream) // 512
+    end, free, nostream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF
+    fat = [0xFFFFFFFD, end] + [3 + k if k < n - 1 else end for k in range(n)]
+    fat += [free] * (128 - len(fat))
+    header = _OLE2 + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+    header += struct.pack("<9I", 0, 1, 1, 0, 4096, end, 0, end, 0)
+    header += struct.pack("<109I", 0, *([free] * 108))
+
+    def entry(label: str, kind: int, child: int, start: int, size: int) -> bytes:
+        raw = label.encode("utf-16-le") + b"\0\0" if label else b""
+        fields = struct.pack("<HBBIII", len(raw), kind, 1, nostream, nostream, child)
+        return raw.ljust(64, b"\0") + fields + bytes(36) + struct.pack("<IQ", start, size)
+
+    directory = entry("Root Entry", 5, 1, end, 0) + entry("Workbook", 2, nostream, 2, len(stream))
+    directory += entry("", 0, nostream, 0, 0) * 2
+    return _write(path, header + struct.pack("<128I", *fat) + directory + stream)
+
+
 def _error(path: Path, **kwargs) -> str:
     with pytest.raises(JianfuError) as info:
         read_survey(path, **kwargs)
@@ -846,6 +896,29 @@ def test_malformed_all_blank_answer_rows_sav(tmp_path):
     assert "but no answers" in _error(path)
 
 
+def test_malformed_xls_read(tmp_path):
+    rows = [["导出标题"], HEADER, [1, "2025/10/13 08:30:16", "332秒", "男", 3], [2, "t", "5秒"]]
+    raw = read_survey(_xls(tmp_path / "302594156_按文本_测试_2_2.xls", [*rows, ["13800138000"]]))
+    assert raw.header_row == 2 and list(raw.frame.columns) == HEADER
+    assert list(raw.file_rows) == [3, 4, 5] and raw.kind == "wjx_text"
+    assert raw.frame.iloc[0].tolist() == [1, "2025/10/13 08:30:16", "332秒", "男", 3]
+    assert raw.frame.iat[1, 3] is None and raw.frame.iat[2, 0] == "13800138000"
+
+
+def test_malformed_xls_truncated(tmp_path):
+    good = _xls(tmp_path / "a.xls", [HEADER, *ROWS]).read_bytes()
+    path = _write(tmp_path / "b.xls", good[:1500])
+    assert "cannot read the Excel 97-2003 .xls workbook" in _error(path)
+
+
+def test_malformed_xls_renamed_xlsx(tmp_path):
+    raw = read_survey(
+        _write(tmp_path / "a.xlsx", _xls(tmp_path / "a.xls", [HEADER, *ROWS]).read_bytes())
+    )
+    assert raw.frame.shape == (2, 5)
+    assert any("an old Excel 97-2003 .xls workbook named .xlsx" in n for n in raw.notes)
+
+
 def test_malformed_xls_damaged(tmp_path):
     path = _write(tmp_path / "a.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000))
     message = _error(path)
@@ -934,3 +1007,23 @@ def test_malformed_sav_reader_crash_is_reported(tmp_path, monkeypatch):
     assert "probably damaged" in message and "re-export it" in message
     monkeypatch.delenv(ABORT_ENV)
     assert read_survey(path).value_labels == {"1、您的性别": {1.0: "男", 2.0: "女"}}
+
+
+def test_malformed_xls_damaged_bytes_raise_only_jianfu_errors(tmp_path):
+    """Truncated or byte-flipped .xls files (calamine panics on some): a JianfuError or a read."""
+    good = _xls(tmp_path / "good.xls", [HEADER, *ROWS]).read_bytes()
+    rng = np.random.default_rng(11)
+    variants = [good[:cut] for cut in rng.integers(8, len(good), 15)]
+    for _ in range(25):
+        flipped = bytearray(good)
+        for at in rng.integers(8, 2600, 3):  # header, FAT, directory and the records
+            flipped[at] ^= int(rng.integers(1, 256))
+        variants.append(bytes(flipped))
+    for k, data in enumerate(variants):
+        path = _write(tmp_path / f"v{k}.xls", data)
+        try:
+            raw = read_survey(path)
+        except JianfuError as exc:
+            assert str(path) in str(exc)
+        else:
+            assert len(raw.frame) == len(raw.file_rows)

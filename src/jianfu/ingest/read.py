@@ -276,6 +276,13 @@ def _unreadable(path: Path, exc: Exception) -> JianfuError:
     )
 
 
+def _reraise_interrupts(exc: BaseException) -> None:
+    """Let Ctrl-C and exits through; calamine's Rust panics (pyo3's PanicException derives from
+    BaseException) become errors about the file."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc
+
+
 def _open_workbook(path: Path, fmt: str):
     """The workbook opened with calamine (an .xls is read by content, whatever its name)."""
     import python_calamine as pc
@@ -290,7 +297,8 @@ def _open_workbook(path: Path, fmt: str):
             f"{path}: the workbook is password-protected ({exc}); open it in Excel or WPS, "
             "remove the password (文件 → 信息 → 保护工作簿) and save it again as .xlsx"
         ) from exc
-    except Exception as exc:  # CalamineError, ZipError, XmlError...
+    except BaseException as exc:  # CalamineError, ZipError... and a Rust panic
+        _reraise_interrupts(exc)
         if renamed:
             raise JianfuError(
                 f"{path}: not an .xlsx workbook but an old Excel 97-2003 .xls file renamed to "
@@ -312,7 +320,8 @@ def _calamine_grid(path: Path, wb, name: str) -> tuple[np.ndarray, bool]:
     has whole numbers beyond 2^53 (which the float calamine gives may have rounded)."""
     try:
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception as exc:
+    except BaseException as exc:  # a Rust panic is a BaseException (pyo3 PanicException)
+        _reraise_interrupts(exc)
         raise _unreadable(path, exc) from exc
     grid = _grid(rows, None)
     if grid.size == 0:
@@ -342,7 +351,8 @@ def _worksheets(path: Path, wb) -> tuple[list[str], list[str], set[str]]:
 
     try:
         meta = list(wb.sheets_metadata)
-    except Exception as exc:
+    except BaseException as exc:
+        _reraise_interrupts(exc)
         raise _unreadable(path, exc) from exc
     names = [m.name for m in meta]
     tables = [m.name for m in meta if m.typ == pc.SheetTypeEnum.WorkSheet]
