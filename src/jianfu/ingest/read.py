@@ -1,8 +1,10 @@
 """Read a survey export as found: every file row, every cell as read, and what was decided.
 
-`read_survey` reads the files researchers actually receive — 问卷星 (wjx.cn) exports as .xlsx or
-CSV, 按文本 (answers as text) and 按序号 (answers as option positions), 腾讯问卷 (wj.qq.com) .xlsx,
-SPSS .sav and Stata .dta (via pyreadstat), and plain CSV — into a `RawSurvey`. Nothing is
+`read_survey` reads the files researchers actually receive — 问卷星 (wjx.cn) exports as .xlsx,
+old Excel 97-2003 .xls (before about 2020) or CSV, 按文本 (answers as text) and 按序号 (answers as
+option positions), 腾讯问卷 (wj.qq.com) .xlsx, SPSS .sav and Stata .dta (via pyreadstat, in a
+child process so that a crash on a damaged file is an error, not the end of the pipeline), and
+plain CSV — into a `RawSurvey`. Nothing is
 converted: a phone number stays the string it was, ``(空)`` and ``NA`` stay text, numbers stay
 numbers, and every data row below the header is kept (blank rows too), with its file row number,
 so that a later step can account for every row it quarantines.
@@ -10,8 +12,21 @@ so that a later step can account for every row it quarantines.
 What the reader has to decide — the text encoding of a CSV (UTF-8, UTF-8 with BOM, GBK or
 GB18030, tried strictly in that order: DOMAIN_FACTS §5.1), its delimiter, the header row below
 title rows, two-row or merged headers, duplicated headers, the export kind — it decides in the
-open and writes into `RawSurvey.notes`. Every problem with the file is a `JianfuError` that names
-the file (and row / column where it applies) and says what to do.
+open and writes into `RawSurvey.notes`.
+
+Workbooks are read with python-calamine (fast; .xlsx and .xls). Where calamine would lose
+something — Excel error values such as ``#N/A`` or ``#DIV/0!`` and formulas without a cached
+value (calamine gives blanks), whole numbers beyond 2^53 written digit for digit (calamine gives
+a rounded float) — the worksheet is read with openpyxl instead, and a note says so and why
+(`_openpyxl_reasons`). An .xls has no such fallback: its error cells read as blanks. The header
+row is the first text-like row that scores near the best (`_header_scores`): a row of mostly
+numbers is never the header, and a column of item ids under a header is data. With several
+worksheets and no `sheet` given, the sheet that holds the answers is chosen (`_choose_sheet`)
+or the user is asked to pass ``--sheet NAME``. An export with a header and no answers is an
+error, so that no empty file is written downstream.
+
+Every problem with the file is a `JianfuError` that names the file (and row / column where it
+applies) and says what to do.
 """
 
 from __future__ import annotations
@@ -130,9 +145,11 @@ def read_survey(
 
     Parameters
     ----------
-    path : the export: ``.xlsx``/``.xlsm``, ``.csv``/``.tsv``/``.txt``, ``.sav``/``.zsav`` or
-        ``.dta`` (`SUPPORTED_EXTENSIONS`).
-    sheet : worksheet of an .xlsx, by name or 0-based position; default the first sheet.
+    path : the export: ``.xlsx``/``.xlsm``/``.xls``, ``.csv``/``.tsv``/``.txt``,
+        ``.sav``/``.zsav`` or ``.dta`` (`SUPPORTED_EXTENSIONS`).
+    sheet : worksheet of a workbook, by name or 0-based position; default the only worksheet,
+        or, of several, the one that holds the answers (`_choose_sheet`; the choice and why in
+        `notes`).
     encoding : text encoding of a CSV; default detected (UTF-8 with or without BOM, GBK,
         GB18030, tried strictly in that order). For an old (pre-Unicode) SPSS/Stata file, the
         code page of its strings (e.g. ``"gbk"``), passed to pyreadstat.
@@ -152,9 +169,11 @@ def read_survey(
     Raises
     ------
     JianfuError
-        The file is missing, empty, of an unknown type, not a readable workbook (damaged, an old
-        .xls renamed, password-protected), in an encoding none of the candidates decodes, has no
-        header row, or `sheet` / `kind` name something that does not exist.
+        The file is missing, empty, of an unknown type, not a readable workbook (damaged,
+        truncated, password-protected), in an encoding none of the candidates decodes, has no
+        header row or a header and no answers, crashes the SPSS/Stata reader, has several
+        sheets none of which clearly holds the answers, or `sheet` / `kind` name something that
+        does not exist.
     """
     path = Path(path)
     reader = _check_file(path)
