@@ -1027,3 +1027,19 @@ def test_malformed_xls_damaged_bytes_raise_only_jianfu_errors(tmp_path):
             assert str(path) in str(exc)
         else:
             assert len(raw.frame) == len(raw.file_rows)
+
+
+def test_malformed_sav_that_segfaults_pyreadstat(tmp_path):
+    """One byte in the first variable record (its type code, offset 180-183) turns a numeric
+    variable into a string of absurd width: pyreadstat 1.3 dies of SIGSEGV reading it. The
+    child process dies, the parent reports it."""
+    data = bytearray(_sav(tmp_path).read_bytes())
+    assert data[176:180] == struct.pack("<i", 2) and data[182] == 0  # a variable record
+    data[182] = 0x81
+    path = _write(tmp_path / "crash.sav", bytes(data))
+    message = _error(path)
+    if "crashed" in message:  # as on Linux x86-64 with pyreadstat 1.3
+        assert "the SPSS reader crashed (signal 11, SIGSEGV)" in message
+        assert "probably damaged" in message
+    else:  # a pyreadstat that checks the record: a plain read error
+        assert "cannot read the SPSS .sav file" in message

@@ -389,7 +389,7 @@ def _xlsx_cells(path: Path, sheet: str | int | None, notes: list[str]) -> tuple[
     try:
         names, tables, hidden = _worksheets(path, wb)
         if sheet is not None or len(tables) <= 1:
-            name = _pick_sheet(path, names, sheet)
+            name = _pick_sheet(path, names if sheet is not None or not tables else tables, sheet)
             if name not in tables:
                 raise JianfuError(
                     f"{path}: sheet {name!r} is a chart sheet, not a table; pass --sheet NAME "
