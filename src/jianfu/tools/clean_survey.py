@@ -25,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="the export file")
     parser.add_argument("--codebook", required=True, type=Path, help="codebook YAML")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
-    parser.add_argument("--sheet", default=None, help="worksheet name (xlsx; default: the first)")
+    parser.add_argument(
+        "--sheet",
+        default=None,
+        help="worksheet name (xlsx/xls; default: the sheet that holds the answers)",
+    )
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--districts", type=Path, default=Path("data/reference/cq_districts.csv"))
     parser.add_argument(
