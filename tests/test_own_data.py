@@ -357,6 +357,45 @@ def test_the_same_export_twice_every_row_of_the_copy_is_a_duplicate(
     n = len(result.raws[0].frame)
     assert len(rows) == result.rows_in == 2 * n
     assert not rows["seq"].duplicated().any()
-    assert rows["seq_in_file"].notna().all()
+    # each file's own 序号 is kept (blank rows have none)
+    per_file = rows.groupby("source_file")["seq_in_file"].apply(lambda s: s.dropna().nunique())
+    assert per_file.nunique() == 1 and per_file.iloc[0] > 0.95 * n
     # nobody is in the clean data twice
     assert not result.cleaned.clean.duplicated(["seq_in_file"]).any()
+
+
+def test_own_office_records_are_read_when_supplied(pipeline_project, tmp_path, monkeypatch):
+    """Own survey + own office records in the documented format (data/own/admin/README.md):
+    the ingest stage validates them (the panel and policy stages then run on them); the
+    folders it reads are left as they were."""
+    project, _, _ = pipeline_project
+    own = tmp_path / "own"
+    shutil.copytree(project / "data/simulated/survey", own / "survey")
+    shutil.copytree(project / "data/simulated/admin", own / "admin")
+    # the roll-out table as CSV, as an office would keep it
+    rollout = pd.read_parquet(own / "admin/rollout.parquet")
+    (own / "admin/rollout.parquet").unlink()
+    rollout.to_csv(own / "admin/rollout.csv", index=False, encoding="utf-8")
+    before = {p.relative_to(own): sha256(p) for p in own.rglob("*") if p.is_file()}
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    params["data"]["source"] = "own"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), "utf-8")
+    monkeypatch.setenv("JIANFU_DEID_KEY", TEST_KEY)
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        ["ingest", "--params", "params.yaml",
+         "--codebook", str(ROOT / "codebook/cadre_survey.yaml"),
+         "--districts", str(ROOT / "data/reference/cq_districts.csv"),
+         "--townships", str(ROOT / "data/reference/cq_townships_2023.csv"),
+         "--simulated-dir", str(tmp_path / "nothing"), "--own-dir", str(own),
+         "--data-out", "processed", "--reports-out", "reports", "--metrics", "ingest.json"]
+    )  # fmt: skip
+    assert code == 0
+    metrics = json.loads((tmp_path / "ingest.json").read_text(encoding="utf-8"))
+    assert metrics["source"] == "own"
+    assert set(metrics["admin"]) == {"events", "hotline", "rollout"}
+    assert metrics["admin"]["rollout"]["rows_in"] == len(rollout)
+    assert skipped_reason(tmp_path / "processed/admin") is None
+    assert (tmp_path / "processed/admin/rollout.parquet").exists()
+    after = {p.relative_to(own): sha256(p) for p in own.rglob("*") if p.is_file()}
+    assert after == before

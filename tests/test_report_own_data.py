@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from jianfu.core import params as params_mod
 from jianfu.core.io import SKIP_FILE
 from jianfu.figures import stage as figures_stage
 from jianfu.figures.available import skipped_input
@@ -42,8 +43,10 @@ NEEDED = [
     "reports/robustness",
     *(f"metrics/{m}.json" for m in ("ingest", "measure", "models", "spec_survey")),
 ]
-NO_TRUTH = "own data: no simulated truth to compare with"
-NO_ADMIN = "no office records in data/own/admin (own data): the panel and policy stages are skipped"
+# the stages' own reasons; the Chinese report words them in Chinese (`reason_zh`)
+NO_TRUTH = params_mod.NO_TRUTH
+NO_ADMIN = params_mod.NO_RECORDS.format(folder="data/own/admin")
+NO_TRUTH_ZH, NO_ADMIN_ZH = params_mod.reason_zh(NO_TRUTH), params_mod.reason_zh(NO_ADMIN)
 #: stage -> (its output folders, its metrics file), as each writes them when skipped
 SKIPPED = {
     "verify_cleaning": ((), "metrics/cleaning_quality.json", NO_TRUTH),
@@ -193,11 +196,11 @@ def test_report_names_its_data_and_carries_no_simulated_notice(own):
     assert any(line.startswith("数据来源：课题组自有问卷数据") for line in first_page)
     assert 'class="notice"' not in html
     # the skipped parts say why in one sentence; no result of theirs is stated
-    assert f"政策效果评估未进行：policy阶段已跳过（{NO_ADMIN}）。" in text
-    assert f"行政记录的面板分析未进行：panel阶段已跳过（{NO_ADMIN}）。" in text
-    assert f"清洗规则与已知脏数据的核对未进行：verify_cleaning阶段已跳过（{NO_TRUTH}）。" in text
+    assert f"政策效果评估未进行：policy阶段已跳过（{NO_ADMIN_ZH}）。" in text
+    assert f"行政记录的面板分析未进行：panel阶段已跳过（{NO_ADMIN_ZH}）。" in text
+    assert f"清洗规则与已知脏数据的核对未进行：verify_cleaning阶段已跳过（{NO_TRUTH_ZH}）。" in text
     assert "survey_recovery、policy_recovery阶段已跳过" in text
-    assert f"政策评估的规格曲线未进行：spec_policy阶段已跳过（{NO_ADMIN}）。" in text
+    assert f"政策评估的规格曲线未进行：spec_policy阶段已跳过（{NO_ADMIN_ZH}）。" in text
     for result in ("ATT =", "H6：", "一表通等措施在落地后数月内", "真值估计目标", "个政策评估规格"):
         assert result not in text, result
     metrics = json.loads((own / "metrics/report.json").read_text(encoding="utf-8"))

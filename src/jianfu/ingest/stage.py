@@ -30,7 +30,7 @@ from jianfu.codebook.load import load_codebook
 from jianfu.codebook.params_check import check_stage_params
 from jianfu.core.errors import JianfuError
 from jianfu.core.io import atomic_dir, write_json, write_skipped
-from jianfu.core.params import TrackedParams, data_source
+from jianfu.core.params import NO_RECORDS, TrackedParams, data_source
 from jianfu.core.reference import read_reference
 from jianfu.ingest import admin
 from jianfu.ingest.survey import find_exports, process_survey, write_survey_outputs
@@ -136,10 +136,7 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
             f"{report['rows']['quarantined']} quarantined"
         )
         if admin_in is None:
-            reason = (
-                f"no office records in {base / 'admin'} (own data): the panel and policy "
-                "stages are skipped"
-            )
+            reason = NO_RECORDS.format(folder=(base / "admin").as_posix())
             write_skipped("ingest (office records)", reason, [args.data_out / "admin"])
             admin_reports = {}
         else:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from jianfu.core.params import reason_zh
 from jianfu.figures.robustness import effect_label
 from jianfu.figures.survey import STEP_LABELS
 from jianfu.report.inputs import FILES, Outputs
@@ -218,8 +219,9 @@ def skipped_note(
     stages = list(why_by_stage)
     reasons = list(dict.fromkeys(r.strip().rstrip(".。") for r in why_by_stage.values()))
     why = "; ".join(reasons)
+    why_zh = "；".join(dict.fromkeys(reason_zh(r) for r in reasons))
     return {
-        "zh": f"{zh}未进行：{'、'.join(stages)}阶段已跳过（{why}）。",
+        "zh": f"{zh}未进行：{'、'.join(stages)}阶段已跳过（{why_zh}）。",
         "en": f"{en} is left out: "
         + (f"stage {stages[0]} was" if len(stages) == 1 else f"stages {', '.join(stages)} were")
         + f" skipped ({why}).",

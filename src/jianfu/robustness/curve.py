@@ -37,7 +37,7 @@ import pandas as pd
 
 from jianfu.core.errors import JianfuError
 from jianfu.core.io import atomic_dir, write_csv, write_json, write_skipped
-from jianfu.core.params import TrackedParams, data_source
+from jianfu.core.params import GRID_NOT_RUN, TrackedParams, data_source
 from jianfu.robustness import grid as gridmod
 from jianfu.robustness.experiments import METRICS, RESULT_COLUMNS
 
@@ -215,14 +215,7 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     }
     table, status = curve_table(collected, specs, main, current)
     if data_source(params) == "own" and (status["stale"] or not status["collected"]):
-        write_skipped(
-            "spec_curve",
-            "the collected specification grid (robustness/experiments.csv) was not made from "
-            "your data: run `jianfu spec-curve run` to make the curve for it "
-            "(docs/robustness.md)",
-            [args.out],
-            args.metrics,
-        )
+        write_skipped("spec_curve", GRID_NOT_RUN, [args.out], args.metrics)
         return
     summ = summary(table, alpha)
     status["alpha"] = alpha
