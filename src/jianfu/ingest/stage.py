@@ -110,7 +110,7 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     base = args.simulated_dir if source == "simulated" else args.own_dir
     paths = find_exports(
         base / "survey",
-        params["data"]["survey_files"][source],
+        params["data"]["survey_files"].to_dict()[source],
         key=f"data.survey_files.{source}",
     )
     _progress(f"reading {len(paths)} file(s) ({source} data): {', '.join(x.name for x in paths)}")
