@@ -98,6 +98,8 @@ def test_exp_run_arguments_set_every_choice_and_target_the_spec_stages():
     assert "robustness.spec.speeder_median_share=0.5" in sets
     assert 'robustness.spec.scoring="mean"' in sets
     assert args[-2:] == list(experiments.TARGETS)
+    # only the spec stages: never ingest, which cannot run without the git-ignored own exports
+    assert args[5] == "--single-item"
 
 
 # ----------------------------------------------------------------------------- collection
@@ -394,3 +396,34 @@ def test_default_grid_of_127_specifications(pipeline_project, tmp_path):
     assert len(pairs) == 112 // 2
     assert (pairs["keep"] >= pairs["remove"]).all()
     assert (pairs["keep"] > pairs["remove"]).any()
+
+
+def test_waiting_survives_a_failing_queue_status(monkeypatch, tmp_path):
+    """`dvc queue status` now and then fails while a worker writes its status file: the wait
+    retries instead of stopping the workers; a status that keeps failing is an error."""
+    import subprocess
+
+    specs = [dict(MAIN), {**MAIN, "speeder_median_share": 0.5}]
+    names = [gridmod.experiment_name(s) for s in specs]
+    replies = iter([None, None, {names[0]: "Success"}, None, dict.fromkeys(names, "Success")])
+    monkeypatch.setattr(experiments, "check_up_to_date", lambda root: None)
+    monkeypatch.setattr(experiments, "show", lambda root: [])
+    monkeypatch.setattr(experiments, "_queue", lambda root, todo, progress: names)
+    monkeypatch.setattr(experiments, "start_workers", lambda root, jobs: None)
+    monkeypatch.setattr(experiments, "_queue_status", lambda root: next(replies))
+    monkeypatch.setattr(
+        experiments, "_dvc", lambda root, *a, check=True: subprocess.CompletedProcess(a, 0, "", "")
+    )
+    out = experiments.run(tmp_path, specs, poll=0, progress=lambda m: None)
+    assert out == {"specs": 2, "reused": 0, "queued": 2}
+
+    monkeypatch.setattr(experiments, "_queue_status", lambda root: None)
+
+    def dvc(root, *args, check=True):
+        if check and args[:2] == ("queue", "status"):
+            raise experiments.JianfuError("`dvc queue status …` failed")
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(experiments, "_dvc", dvc)
+    with pytest.raises(experiments.JianfuError, match="queue status"):
+        experiments.run(tmp_path, specs, poll=0, progress=lambda m: None)

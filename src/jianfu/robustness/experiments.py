@@ -99,8 +99,14 @@ def _yaml_value(value) -> str:
 
 
 def exp_run_args(spec: Mapping) -> list[str]:
-    """The `dvc exp run --queue` arguments of one specification (every choice set)."""
-    args = ["exp", "run", "--queue", "-n", gridmod.experiment_name(spec)]
+    """The `dvc exp run --queue` arguments of one specification (every choice set).
+
+    ``--single-item``: an experiment reproduces the two spec stages only, from the upstream
+    outputs of its baseline. Without it, DVC would check the upstream stages in the
+    experiment's temporary copy of the project, where git-ignored own exports (data/own/) are
+    absent, and rerun ingest there, which fails.
+    """
+    args = ["exp", "run", "--queue", "-n", gridmod.experiment_name(spec), "--single-item"]
     for key in sorted(spec):
         args += ["-S", f"robustness.spec.{key}={_yaml_value(spec[key])}"]
     return [*args, *TARGETS]
@@ -143,10 +149,19 @@ def experiments(shown: list[dict]) -> list[dict]:
     return out
 
 
-def _queue_status(root: Path) -> dict[str, str]:
-    """name -> status (Queued, Running, Success, Failed) from ``dvc queue status``."""
+#: Consecutive failures of ``dvc queue status`` tolerated while waiting (DVC 3.67 now and then
+#: fails with "Expecting value" when it reads a worker's status file while it is written).
+STATUS_RETRIES = 10
+
+
+def _queue_status(root: Path) -> dict[str, str] | None:
+    """name -> status (Queued, Running, Success, Failed) from ``dvc queue status``; None when
+    the command failed (the caller retries)."""
+    proc = _dvc(root, "queue", "status", check=False)
+    if proc.returncode != 0:
+        return None
     out = {}
-    for line in _dvc(root, "queue", "status").stdout.splitlines()[1:]:
+    for line in proc.stdout.splitlines()[1:]:
         parts = line.split()
         if len(parts) >= 3 and parts[1].startswith(gridmod.EXPERIMENT_PREFIX):
             out[parts[1]] = parts[-1]
@@ -216,10 +231,17 @@ def run(
     if names:
         start_workers(root, jobs)
         start = time.monotonic()
-        last = -1
+        last, failures, status = -1, 0, {}
         try:
             while True:
-                status = _queue_status(root)
+                polled = _queue_status(root)
+                if polled is None:
+                    failures += 1
+                    if failures > STATUS_RETRIES:
+                        _dvc(root, "queue", "status")  # raises with DVC's message
+                    time.sleep(poll)
+                    continue
+                failures, status = 0, polled
                 finished = [n for n in names if status.get(n) in ("Success", "Failed")]
                 if len(finished) != last:
                     last = len(finished)
