@@ -399,3 +399,27 @@ def test_own_office_records_are_read_when_supplied(pipeline_project, tmp_path, m
     assert (tmp_path / "processed/admin/rollout.parquet").exists()
     after = {p.relative_to(own): sha256(p) for p in own.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_both_downloads_of_one_survey_are_refused(simulated_export, tmp_path, monkeypatch):
+    """The 按文本 and 按序号 downloads of the same answers in the survey folder: one clear error
+    naming both files (reading both would count every respondent twice)."""
+    from jianfu.codebook.load import load_codebook
+    from jianfu.core.reference import read_reference
+    from jianfu.ingest.survey import process_survey
+
+    code = next(simulated_export.parent.glob("*_按序号_*.xlsx"))
+    monkeypatch.setenv("JIANFU_DEID_KEY", TEST_KEY)
+    params = load_params(ROOT / "params.yaml")
+    districts, towns = read_reference(
+        ROOT / "data/reference/cq_districts.csv", ROOT / "data/reference/cq_townships_2023.csv"
+    )
+    cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
+    with pytest.raises(
+        JianfuError, match=r"按文本 and 按序号 downloads of the same answers"
+    ) as exc:
+        process_survey(
+            [simulated_export, code], cb, towns, params["ingest"], simulated=False,
+            root=tmp_path, districts=districts,
+        )  # fmt: skip
+    assert simulated_export.name in str(exc.value) and code.name in str(exc.value)

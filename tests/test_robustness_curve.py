@@ -405,7 +405,11 @@ def test_waiting_survives_a_failing_queue_status(monkeypatch, tmp_path):
 
     specs = [dict(MAIN), {**MAIN, "speeder_median_share": 0.5}]
     names = [gridmod.experiment_name(s) for s in specs]
-    replies = iter([None, None, {names[0]: "Success"}, None, dict.fromkeys(names, "Success")])
+    # the queue still lists a finished task of an earlier run under the second name
+    old = {"t0": (names[1], "Success")}
+    ours = {"t1": (names[0], "Success"), "t2": (names[1], "Running")}
+    done = {**ours, "t2": (names[1], "Success")}
+    replies = iter([old, None, None, old | ours, None, old | ours, old | done])
     monkeypatch.setattr(experiments, "check_up_to_date", lambda root: None)
     monkeypatch.setattr(experiments, "show", lambda root: [])
     monkeypatch.setattr(experiments, "_queue", lambda root, todo, progress: names)
@@ -416,6 +420,7 @@ def test_waiting_survives_a_failing_queue_status(monkeypatch, tmp_path):
     )
     out = experiments.run(tmp_path, specs, poll=0, progress=lambda m: None)
     assert out == {"specs": 2, "reused": 0, "queued": 2}
+    assert next(replies, "used up") == "used up"  # it waited for our t2, not the earlier t0
 
     monkeypatch.setattr(experiments, "_queue_status", lambda root: None)
 

@@ -8,6 +8,7 @@ exactly the steps the default data go through.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,29 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True, sort=False)
 
 
+def _refuse_two_downloads_of_one_survey(raws: list[RawSurvey], parts: list[pd.DataFrame]) -> None:
+    """The 按文本 and the 按序号 download of the same answers (same 序号 and submission times)
+    are one survey twice: reading both would count every respondent twice."""
+    keys = [
+        frozenset(zip(v["seq"].dropna(), v.loc[v["seq"].notna(), "submitted_at"], strict=True))
+        if {"seq", "submitted_at"} <= set(v.columns)
+        else frozenset()
+        for v in parts
+    ]
+    for i, j in itertools.combinations(range(len(raws)), 2):
+        if (
+            {raws[i].kind, raws[j].kind} == {"wjx_text", "wjx_code"}
+            and keys[i]
+            and keys[i] == keys[j]
+        ):
+            raise JianfuError(
+                f"{raws[i].path.name} and {raws[j].path.name} are the 按文本 and 按序号 downloads "
+                "of the same answers (same 序号 and submission times): keep one of them in the "
+                "survey folder, or narrow data.survey_files in params.yaml; reading both would "
+                "count every respondent twice"
+            )
+
+
 def _renumber(values: pd.DataFrame) -> pd.DataFrame:
     """Several files whose 序号 overlap (each 问卷星 link counts from 1): ``seq`` becomes a
     running number over the files, in the order read, and the file's own 序号 is kept in
@@ -142,6 +166,7 @@ def process_survey(
         parts.append(_with_source(values, file.name))
         issue_parts.append(_with_source(issues, file.name))
         blanks.append(_blank_rows(raw))
+    _refuse_two_downloads_of_one_survey(raws, parts)
     values = _renumber(_stack(parts))
     issues = _stack(issue_parts)
     blank = pd.concat(blanks, ignore_index=True)

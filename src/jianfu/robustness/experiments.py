@@ -154,9 +154,10 @@ def experiments(shown: list[dict]) -> list[dict]:
 STATUS_RETRIES = 10
 
 
-def _queue_status(root: Path) -> dict[str, str] | None:
-    """name -> status (Queued, Running, Success, Failed) from ``dvc queue status``; None when
-    the command failed (the caller retries)."""
+def _queue_status(root: Path) -> dict[str, tuple[str, str]] | None:
+    """task -> (name, status: Queued, Running, Success, Failed) of the spec experiments in
+    ``dvc queue status``; None when the command failed (the caller retries). The queue keeps
+    finished tasks of earlier runs under the same names: tell them apart by task."""
     proc = _dvc(root, "queue", "status", check=False)
     if proc.returncode != 0:
         return None
@@ -164,7 +165,7 @@ def _queue_status(root: Path) -> dict[str, str] | None:
     for line in proc.stdout.splitlines()[1:]:
         parts = line.split()
         if len(parts) >= 3 and parts[1].startswith(gridmod.EXPERIMENT_PREFIX):
-            out[parts[1]] = parts[-1]
+            out[parts[0]] = (parts[1], parts[-1])
     return out
 
 
@@ -227,6 +228,7 @@ def run(
         f"spec-curve: {len(specs)} specifications, {len(specs) - len(todo)} already run, "
         f"{len(todo)} to queue"
     )
+    earlier = _queue_status(root) or {}  # finished tasks of earlier runs: not ours
     names = _queue(root, todo, progress)
     if names:
         start_workers(root, jobs)
@@ -241,7 +243,10 @@ def run(
                         _dvc(root, "queue", "status")  # raises with DVC's message
                     time.sleep(poll)
                     continue
-                failures, status = 0, polled
+                failures = 0
+                status = {
+                    name: state for task, (name, state) in polled.items() if task not in earlier
+                }
                 finished = [n for n in names if status.get(n) in ("Success", "Failed")]
                 if len(finished) != last:
                     last = len(finished)
