@@ -370,7 +370,9 @@ def test_own_office_records_are_read_when_supplied(pipeline_project, tmp_path, m
     folders it reads are left as they were."""
     project, _, _ = pipeline_project
     own = tmp_path / "own"
-    shutil.copytree(project / "data/simulated/survey", own / "survey")
+    (own / "survey").mkdir(parents=True)
+    for export in (project / "data/simulated/survey").glob("*_按文本_*.xlsx"):
+        shutil.copy2(export, own / "survey" / export.name)
     shutil.copytree(project / "data/simulated/admin", own / "admin")
     # the roll-out table as CSV, as an office would keep it
     rollout = pd.read_parquet(own / "admin/rollout.parquet")
