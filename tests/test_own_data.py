@@ -119,38 +119,38 @@ def simulated_export(pipeline_project):
     return next((project / "data/simulated/survey").glob("*_按文本_*.xlsx"))
 
 
-def test_several_files_are_read_together_and_duplicates_across_files_caught(
-    simulated_export, tmp_path, monkeypatch
-):
+@pytest.fixture
+def clean_exports(tmp_path, monkeypatch):
+    """`process_survey` on export file(s) as own data: the cadre codebook, the default params,
+    the township reference and a test de-identification key."""
     from jianfu.codebook.load import load_codebook
     from jianfu.core.reference import read_reference
-    from jianfu.ingest.survey import process_survey, survey_report
+    from jianfu.ingest.survey import process_survey
 
-    batches = split_export(simulated_export, tmp_path / "own", n_duplicates=3)
     monkeypatch.setenv("JIANFU_DEID_KEY", TEST_KEY)
     params = load_params(ROOT / "params.yaml")
     districts, towns = read_reference(
         ROOT / "data/reference/cq_districts.csv", ROOT / "data/reference/cq_townships_2023.csv"
     )
     cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
-    one = process_survey(
-        simulated_export,
-        cb,
-        towns,
-        params["ingest"],
-        simulated=False,
-        root=tmp_path,
-        districts=districts,
-    )
-    two = process_survey(
-        batches,
-        cb,
-        towns,
-        params["ingest"],
-        simulated=False,
-        root=tmp_path,
-        districts=districts,
-    )
+
+    def run(paths):
+        return process_survey(
+            paths, cb, towns, params["ingest"], simulated=False, root=tmp_path,
+            districts=districts,
+        )  # fmt: skip
+
+    return run
+
+
+def test_several_files_are_read_together_and_duplicates_across_files_caught(
+    simulated_export, tmp_path, clean_exports
+):
+    from jianfu.ingest.survey import survey_report
+
+    batches = split_export(simulated_export, tmp_path / "own", n_duplicates=3)
+    one = clean_exports(simulated_export)
+    two = clean_exports(batches)
     rows = lambda r: len(r.cleaned.clean) + len(r.cleaned.quarantine)  # noqa: E731
     assert rows(two) == rows(one) + 3 == two.rows_in
     everything = pd.concat([two.cleaned.clean, two.cleaned.quarantine], ignore_index=True)
@@ -327,32 +327,15 @@ def test_readme_own_survey_word_for_word_leaves_the_export_untouched(
 
 
 def test_the_same_export_twice_every_row_of_the_copy_is_a_duplicate(
-    simulated_export, tmp_path, monkeypatch
+    simulated_export, tmp_path, clean_exports
 ):
     """Two links' exports both count 序号 from 1: seq is renumbered over the files (the file's
     own 序号 kept in seq_in_file) and the second copy of each person is a duplicate."""
-    from jianfu.codebook.load import load_codebook
-    from jianfu.core.reference import read_reference
-    from jianfu.ingest.survey import process_survey
 
     first, second = tmp_path / "link1.xlsx", tmp_path / "link2.xlsx"
     shutil.copyfile(simulated_export, first)
     shutil.copyfile(simulated_export, second)
-    monkeypatch.setenv("JIANFU_DEID_KEY", TEST_KEY)
-    params = load_params(ROOT / "params.yaml")
-    districts, towns = read_reference(
-        ROOT / "data/reference/cq_districts.csv", ROOT / "data/reference/cq_townships_2023.csv"
-    )
-    cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
-    result = process_survey(
-        [first, second],
-        cb,
-        towns,
-        params["ingest"],
-        simulated=False,
-        root=tmp_path,
-        districts=districts,
-    )
+    result = clean_exports([first, second])
     rows = pd.concat([result.cleaned.clean, result.cleaned.quarantine], ignore_index=True)
     n = len(result.raws[0].frame)
     assert len(rows) == result.rows_in == 2 * n
@@ -403,25 +386,12 @@ def test_own_office_records_are_read_when_supplied(pipeline_project, tmp_path, m
     assert after == before
 
 
-def test_both_downloads_of_one_survey_are_refused(simulated_export, tmp_path, monkeypatch):
+def test_both_downloads_of_one_survey_are_refused(simulated_export, clean_exports):
     """The 按文本 and 按序号 downloads of the same answers in the survey folder: one clear error
     naming both files (reading both would count every respondent twice)."""
-    from jianfu.codebook.load import load_codebook
-    from jianfu.core.reference import read_reference
-    from jianfu.ingest.survey import process_survey
-
     code = next(simulated_export.parent.glob("*_按序号_*.xlsx"))
-    monkeypatch.setenv("JIANFU_DEID_KEY", TEST_KEY)
-    params = load_params(ROOT / "params.yaml")
-    districts, towns = read_reference(
-        ROOT / "data/reference/cq_districts.csv", ROOT / "data/reference/cq_townships_2023.csv"
-    )
-    cb = load_codebook(ROOT / "codebook/cadre_survey.yaml")
     with pytest.raises(
         JianfuError, match=r"按文本 and 按序号 downloads of the same answers"
     ) as exc:
-        process_survey(
-            [simulated_export, code], cb, towns, params["ingest"], simulated=False,
-            root=tmp_path, districts=districts,
-        )  # fmt: skip
+        clean_exports([simulated_export, code])
     assert simulated_export.name in str(exc.value) and code.name in str(exc.value)

@@ -43,6 +43,7 @@ import yaml
 
 from jianfu.core.errors import JianfuError
 from jianfu.ingest.mapping import META_ALIASES
+from jianfu.ingest.read import TENCENT_COLUMNS
 from jianfu.ingest.types import RawSurvey
 
 #: Placeholder for English wording the draft cannot know.
@@ -50,17 +51,11 @@ EN_TODO = "TODO: English wording"
 #: Export kinds whose cells are answer texts, and those whose cells are codes.
 TEXT_KINDS = ("wjx_text", "tencent")
 CODE_KINDS = ("wjx_code",)
-#: Meta columns of the export tools beyond `META_ALIASES` (问卷星 总分, 腾讯问卷 columns).
+#: Meta columns of the export tools beyond `META_ALIASES` (问卷星 总分, the reader's 腾讯问卷 list).
 EXTRA_META = (
     "总分",
     "得分",
-    "地理位置国家和地区",
-    "地理位置省",
-    "地理位置市",
-    "用户类型",
-    "用户标识",
-    "昵称",
-    "自定义字段",
+    *TENCENT_COLUMNS,
     "答题序号",
     "答卷序号",
     "用户名",
