@@ -123,6 +123,21 @@ def dvc(cwd: Path, *args: str, env: dict | None = None) -> str:
     return proc.stdout + proc.stderr
 
 
+def run_jianfu(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`jianfu *args` in `cwd` as a program (its own fixed hash seed, DVC analytics off);
+    asserts success, returns the finished process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "jianfu", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, **ENV},
+    )
+    assert proc.returncode == 0, f"jianfu {args[0]} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
 @pytest.fixture(scope="session")
 def pipeline_project(tmp_path_factory):
     """A copy of the project (with git) in which `dvc repro` has run: (path, output, log)."""

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, run_jianfu
 from jianfu.core import params as params_mod
 from jianfu.core.io import SKIP_FILE
 from jianfu.figures import stage as figures_stage
@@ -103,27 +101,14 @@ def _params(project: Path, **report) -> Path:
     return path
 
 
-def jianfu(project: Path, *args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "jianfu", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-    )
-    assert proc.returncode == 0, f"jianfu {args[0]} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
-
-
 def run_figures(project: Path) -> subprocess.CompletedProcess:
-    return jianfu(project, "figures", "--params", "params.yaml",
+    return run_jianfu(project, "figures", "--params", "params.yaml",
                   "--codebook", "codebook/cadre_survey.yaml", "--fonts", "data/interim/fonts",
                   "--out", "reports/figures", "--metrics", "metrics/figures.json")  # fmt: skip
 
 
 def run_report(project: Path, params: str = "params.yaml") -> subprocess.CompletedProcess:
-    return jianfu(project, "report", "--params", params,
+    return run_jianfu(project, "report", "--params", params,
                   "--codebook", "codebook/cadre_survey.yaml", "--figures", "reports/figures",
                   "--tables-out", "reports/tables", "--report-docx", "reports/report.docx",
                   "--report-html", "reports/report.html", "--register", "reports/FIGURES.md",

@@ -8,9 +8,7 @@ the default grid (127 experiments: 112 survey and 16 policy specifications).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, clone_with_outputs, dvc, run_git
+from conftest import ROOT, clone_with_outputs, dvc, run_git, run_jianfu
 from jianfu.core.errors import JianfuError
 from jianfu.robustness import choices, curve, experiments
 from jianfu.robustness import grid as gridmod
@@ -315,15 +313,7 @@ def _commit(project: Path, message: str) -> None:
 
 
 def _jianfu(project: Path, *args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "jianfu", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, "DVC_NO_ANALYTICS": "1"},
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = run_jianfu(project, *args)
     return proc.stdout + proc.stderr
 
 
@@ -401,7 +391,6 @@ def test_default_grid_of_127_specifications(pipeline_project, tmp_path):
 def test_waiting_survives_a_failing_queue_status(monkeypatch, tmp_path):
     """`dvc queue status` now and then fails while a worker writes its status file: the wait
     retries instead of stopping the workers; a status that keeps failing is an error."""
-    import subprocess
 
     specs = [dict(MAIN), {**MAIN, "speeder_median_share": 0.5}]
     names = [gridmod.experiment_name(s) for s in specs]
