@@ -12,7 +12,8 @@ which fixes the archive's timestamps and document properties).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from jianfu.core.io import save_docx
@@ -122,6 +123,7 @@ def _write(paragraph, text: str, *, size: float, fonts, bold=False, italic=False
 
     fmt = paragraph.paragraph_format
     fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0  # single, whatever the document's body spacing (1.5 in zh)
     if not text:
         return None
     run = paragraph.add_run(text)
@@ -131,52 +133,225 @@ def _write(paragraph, text: str, *, size: float, fonts, bold=False, italic=False
     return run
 
 
+#: Advance widths (em) of Times New Roman's characters (the Adobe Times-Roman metrics, which
+#: Liberation Serif, LibreOffice's substitute, shares); a CJK character is 1 em, anything else
+#: 0.6 em. Measured widths keep a number on one line without making its column too wide.
+_EM = {
+    **dict.fromkeys("0123456789*_#$", 0.5),
+    **dict.fromkeys(" .,:;/\\", 0.26),
+    **dict.fromkeys("()[]{}'!-", 0.333),
+    **dict.fromkeys("+<=>−×±≤≥", 0.564),
+    "%": 0.833, "&": 0.778, "?": 0.444, "@": 0.921, "\u2014": 1.0, "\u2013": 0.5,
+    "\u2192": 1.0, "\u221a": 0.55, "\u00b2": 0.3, "\u00a0": 0.25, "|": 0.2,
+    **dict(zip("abcdefghijklmnopqrstuvwxyz", (0.444, 0.5, 0.444, 0.5, 0.444, 0.333, 0.5,
+        0.5, 0.278, 0.278, 0.5, 0.278, 0.778, 0.5, 0.5, 0.5, 0.5, 0.333, 0.389, 0.278, 0.5,
+        0.5, 0.722, 0.5, 0.5, 0.444), strict=True)),
+    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (0.722, 0.667, 0.667, 0.722, 0.611, 0.556,
+        0.722, 0.722, 0.333, 0.389, 0.722, 0.611, 0.889, 0.722, 0.722, 0.556, 0.722, 0.667,
+        0.556, 0.611, 0.722, 0.722, 0.944, 0.722, 0.722, 0.611), strict=True)),
+}  # fmt: skip
+#: Estimates are a little wide on purpose: a column too narrow by a hair breaks a number.
+_SAFETY = 1.04
+#: Word's default cell margin (0.19 cm each side) and the tighter one tried before shrinking.
+PAD_TWIPS = 108
+TIGHT_PAD_TWIPS = 57
+#: Font sizes tried in turn when a table does not fit: 五号, 小五, 六号.
+SIZES_PT = (TABLE_PT, 9.0, 7.5)
+#: A wrapping stub (first column) keeps at least this many ems, and, while the other columns
+#: can give way, a quarter of the width.
+STUB_MIN_EM = 4.0
+_NUMERIC_CHARS = set("0123456789.,()[]<>=%*+- \u2212\u2013\u2014\u00a0")
+
+
+def _is_cjk(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
 def _text_twips(text: str, size_pt: float) -> float:
-    """Estimated printed width: a CJK (full-width) character is 1 em, others half an em."""
-    ems = sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
-    return ems * size_pt * 20
+    """Estimated printed width of `text` in twips (1/20 pt), from per-character advances."""
+    ems = sum(1.0 if _is_cjk(ch) else _EM.get(ch, 0.6) for ch in text)
+    return ems * size_pt * 20 * _SAFETY
+
+
+def is_numeric(text: str) -> bool:
+    """A cell of numbers (estimates, marks, SEs, CIs, p-values, N): it must never wrap inside a
+    number. "—" alone counts too."""
+    text = text.strip()
+    return text == "\u2014" or (any(ch.isdigit() for ch in text) and set(text) <= _NUMERIC_CHARS)
+
+
+def unbreakable_tokens(text: str) -> list[str]:
+    """The pieces of a cell that must stay on one line.
+
+    A numeric cell breaks only after the comma of a CI (``[−0.16, −0.06]`` → ``[−0.16,``,
+    ``−0.06]``); ``< .001`` and ``−0.11***`` stay whole. Other text breaks at spaces and
+    between CJK characters (a digit or Latin letters stay with the character before them, so
+    模型1 never ends a line with 模型).
+    """
+    if is_numeric(text):
+        return [t for t in text.split(", ") if t]
+    tokens: list[str] = []
+    for word in text.split():
+        current = ""
+        for ch in word:
+            if _is_cjk(ch) and current:
+                tokens.append(current)
+                current = ""
+            current += ch
+        tokens.append(current)
+    return tokens
+
+
+def _cells(table: Table, lang: str) -> list[tuple[int, str, int]]:
+    """(column, text, indent levels) of every header and body cell that sets a column's width."""
+    out = [(col, text_in(h, lang), 0) for col, h in enumerate(table.header)]
+    for row in table.rows():
+        out += [(col, text_in(c, lang), row.indent if col == 0 else 0)
+                for col, c in enumerate(row.cells)]  # fmt: skip
+    return out
+
+
+def _needs(table: Table, lang: str, size_pt: float, pad: float) -> tuple[list[float], list[float]]:
+    """(natural, minimum) width of each column in twips: every cell on one line, and the widest
+    piece that may not break (the stub at least `STUB_MIN_EM`)."""
+    natural = [0.0] * table.ncol
+    minimum = [0.0] * table.ncol
+    for col, text, indent in _cells(table, lang):
+        lead = size_pt * 20 * indent
+        natural[col] = max(natural[col], _text_twips(text, size_pt) + lead)
+        widest = max((_text_twips(t, size_pt) for t in unbreakable_tokens(text)), default=0.0)
+        minimum[col] = max(minimum[col], widest + lead)
+    minimum[0] = min(natural[0], max(minimum[0], STUB_MIN_EM * size_pt * 20))
+    for spans in table.spanners:  # a spanning header's longest word fits its columns together
+        for s in spans:
+            widest = max(
+                (_text_twips(t, size_pt) for t in unbreakable_tokens(text_in(s.text, lang))),
+                default=0.0,
+            )
+            cols = range(s.start, s.stop)
+            short = widest - sum(minimum[c] + 2 * pad for c in cols) + 2 * pad
+            for c in cols:
+                minimum[c] += max(short, 0.0) / len(cols)
+                natural[c] = max(natural[c], minimum[c])
+    return [w + 2 * pad for w in natural], [w + 2 * pad for w in minimum]
+
+
+def _shrink(widths: list[float], floors: Sequence[float], cols: Sequence[int], excess: float):
+    """Take `excess` twips from `cols`, in proportion to what each can give above its floor."""
+    room = sum(max(widths[c] - floors[c], 0.0) for c in cols)
+    if room <= 0 or excess <= 0:
+        return excess
+    take = min(excess, room)
+    for c in cols:
+        widths[c] -= take * max(widths[c] - floors[c], 0.0) / room
+    return excess - take
+
+
+def _distribute(natural: list[float], minimum: list[float], width: float) -> list[float]:
+    """Column widths that fill `width`: natural widths scaled up when they fit; otherwise the
+    stub gives way first (down to a quarter of the width), then columns that may wrap (CIs,
+    long headers), then the stub down to its minimum. Never below `minimum`."""
+    if sum(natural) <= width:
+        return [w * width / sum(natural) for w in natural]
+    widths = list(natural)
+    excess = sum(widths) - width
+    soft = [max(minimum[0], min(natural[0], width / 4)), *minimum[1:]]
+    excess = _shrink(widths, soft, [0], excess)
+    excess = _shrink(widths, minimum, range(1, len(widths)), excess)
+    _shrink(widths, minimum, [0], excess)
+    return widths
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a table is laid out in a given width: font size, cell padding, column widths (twips).
+
+    `fits` is False when even the smallest size leaves a number wider than its share: the
+    columns then keep their minimum widths and the table runs into the margin.
+    """
+
+    size_pt: float
+    pad_twips: float
+    widths: tuple[float, ...]
+    fits: bool
+
+
+def table_layout(
+    table: Table, lang: str, width_twips: float, sizes: Sequence[float] = SIZES_PT
+) -> Layout:
+    """The first layout, from the table's own size down through `sizes`, in which every number
+    stays on one line within `width_twips` (first with Word's cell padding, then tighter)."""
+    check_lang(lang)
+    tries = [(sizes[0], PAD_TWIPS)] + [(s, TIGHT_PAD_TWIPS) for s in sizes]
+    for size, pad in tries:
+        natural, minimum = _needs(table, lang, size, pad)
+        if sum(minimum) <= width_twips:
+            widths = _distribute(natural, minimum, width_twips)
+            return Layout(size, pad, tuple(widths), True)
+    return Layout(size, pad, tuple(minimum), False)
+
+
+def needs_landscape(table: Table, lang: str, portrait_twips: float) -> bool:
+    """Whether `table` cannot keep its numbers on one line at its full size (五号 10.5 pt) within
+    the portrait text width `portrait_twips` (see `text_width_twips`): put it in a landscape
+    section (`jianfu.report.wordstyle.start_section`). In landscape, or when the caller keeps
+    it in portrait, `add_table` shrinks the font (小五, then 六号) until it fits."""
+    return not table_layout(table, lang, portrait_twips, sizes=(TABLE_PT,)).fits
 
 
 def natural_widths(table: Table, lang: str) -> list[float]:
     """Each column's width (twips) to print its header and body cells on one line."""
-    pad = 2 * 108  # Word's default cell margins, 0.075 in each side
-    widths = [_text_twips(text_in(h, lang), TABLE_PT) for h in table.header]
-    for row in table.rows():
-        for col, cell in enumerate(row.cells):
-            indent = TABLE_PT * 20 * row.indent if col == 0 else 0
-            widths[col] = max(widths[col], _text_twips(text_in(cell, lang), TABLE_PT) + indent)
-    return [w + pad for w in widths]
+    return _needs(table, lang, TABLE_PT, PAD_TWIPS)[0]
 
 
-def _set_widths(grid, widths: Sequence[float]) -> None:
-    """Fix the grid and every cell to `widths` (twips); a merged cell gets the sum it spans."""
+_TCPR_BEFORE_NOWRAP = (*_TCPR_BEFORE_BORDERS, "w:tcBorders", "w:shd")
+_TBLPR_BEFORE_CELLMAR = (*_TBLPR_BEFORE_BORDERS, "w:tblBorders", "w:shd", "w:tblLayout")
+
+
+def _set_widths(grid, widths: Sequence[float], pad: float) -> None:
+    """Fix the grid, the table and every cell to `widths` (twips), a merged cell to the sum it
+    spans; cell margins `pad` left and right."""
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Twips
 
     for col, w in zip(grid.columns, widths, strict=True):
         col.width = Twips(round(w))
+    tbl_pr = grid._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is not None:
+        tbl_w.set(qn("w:type"), "dxa")
+        tbl_w.set(qn("w:w"), str(sum(round(w) for w in widths)))
+    if pad != PAD_TWIPS:
+        mar = OxmlElement("w:tblCellMar")
+        for side in ("left", "right"):
+            el = OxmlElement(f"w:{side}")
+            el.set(qn("w:w"), str(round(pad)))
+            el.set(qn("w:type"), "dxa")
+            mar.append(el)
+        _insert_after_predecessors(tbl_pr, mar, _TBLPR_BEFORE_CELLMAR)
     for tr in grid._tbl.tr_lst:
         start = 0
         for tc in tr.tc_lst:
             span = tc.grid_span
             tc_w = tc.get_or_add_tcPr().get_or_add_tcW()
             tc_w.set(qn("w:type"), "dxa")
-            tc_w.set(qn("w:w"), str(round(sum(widths[start : start + span]))))
+            tc_w.set(qn("w:w"), str(sum(round(w) for w in widths[start : start + span])))
             start += span
 
 
-def add_table(
-    document, table: Table, lang: str = "zh", *, fonts=None, width_twips: float | None = None
-) -> None:
-    """Append `table` (caption, three-line table, notes) to a python-docx `Document`."""
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
+def _no_wrap(cell) -> None:
+    """``w:noWrap``: Word and LibreOffice keep the cell's text on one line."""
+    from docx.oxml import OxmlElement
 
-    check_lang(lang)
-    fonts = fonts or (EAST_ASIA_FONT, LATIN_FONT)
-    align = {"l": WD_ALIGN_PARAGRAPH.LEFT, "c": WD_ALIGN_PARAGRAPH.CENTER}
-    align["r"] = WD_ALIGN_PARAGRAPH.RIGHT
+    _insert_after_predecessors(cell._tc.get_or_add_tcPr(), OxmlElement("w:noWrap"),
+                               _TCPR_BEFORE_NOWRAP)  # fmt: skip
+
+
+def _plain_caption(document, table: Table, lang: str, fonts) -> None:
+    """The table's own caption: 表1 标题 (zh, centred, bold) or APA's two lines (en)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
     title = text_in(table.title, lang)
     number = table.caption_number(lang)
     if lang == "zh":  # 表1 标题, centred, one line
@@ -190,9 +365,56 @@ def add_table(
         )
     else:  # APA 7: "Table 1" in bold, the title in italic title case on the next line
         if number:
-            _paragraph(document, number, size=TABLE_PT, fonts=fonts, bold=True)
+            num = _paragraph(document, number, size=TABLE_PT, fonts=fonts, bold=True)
+            num.paragraph_format.keep_with_next = True
         cap = _paragraph(document, title, size=TABLE_PT, fonts=fonts, italic=True)
     cap.paragraph_format.keep_with_next = True
+
+
+def add_table(
+    document,
+    table: Table,
+    lang: str = "zh",
+    *,
+    fonts=None,
+    width_twips: float | None = None,
+    caption: Callable[[object], object] | None = None,
+) -> Layout:
+    """Append `table` (caption, three-line table, notes) to a python-docx `Document`.
+
+    Parameters
+    ----------
+    document : python-docx ``Document``; the table goes at its end, in its last section.
+    table : the `Table`.
+    lang : "zh" or "en".
+    fonts : (East Asian font, Latin font); default (SimSun, Times New Roman).
+    width_twips : the width to fill; default the last section's text width.
+    caption : called with `document` instead of writing the table's plain-text caption, e.g.
+        ``lambda doc: wordstyle.add_caption(doc, "table", 3, title, lang)`` for a Word caption
+        field (题注); it should leave its paragraph ``keep_with_next``.
+
+    Returns
+    -------
+    Layout
+        Font size and column widths used. Columns are as wide as their content: numbers never
+        wrap (their cells are ``w:noWrap``; a CI may break after its comma), the stub wraps.
+        When the table does not fit at 五号, the font shrinks to 小五 or 六号; ``fits`` is
+        False when it overflows even then. Call `needs_landscape` first to avoid both.
+    """
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    check_lang(lang)
+    fonts = fonts or (EAST_ASIA_FONT, LATIN_FONT)
+    layout = table_layout(table, lang, width_twips or text_width_twips(document))
+    size = layout.size_pt
+    align = {"l": WD_ALIGN_PARAGRAPH.LEFT, "c": WD_ALIGN_PARAGRAPH.CENTER}
+    align["r"] = WD_ALIGN_PARAGRAPH.RIGHT
+    if caption is None:
+        _plain_caption(document, table, lang, fonts)
+    else:
+        caption(document)
 
     n_head = len(table.spanners) + 1
     body: list[tuple[str, object, object]] = []
@@ -208,6 +430,7 @@ def add_table(
     grid_rows = list(grid.rows)
     # a row's cells, fetched once: Table.cell(r, c) rescans the whole table on every call
     grid_cells = [row.cells for row in grid_rows]
+    nowrap = []
 
     for level, spans in enumerate(table.spanners):
         _repeat_header(grid_rows[level])
@@ -220,7 +443,7 @@ def add_table(
             cell = grid_cells[level][col]
             if stop - col > 1:
                 cell = cell.merge(grid_cells[level][stop - 1])
-            _write(cell.paragraphs[0], text, size=TABLE_PT, fonts=fonts)
+            _write(cell.paragraphs[0], text, size=size, fonts=fonts)
             cell.paragraphs[0].alignment = align["c"]
             _cell_rules(
                 cell,
@@ -233,7 +456,7 @@ def add_table(
     _repeat_header(grid_rows[leaf])
     for col, text in enumerate(table.header):
         cell = grid_cells[leaf][col]
-        _write(cell.paragraphs[0], text_in(text, lang), size=TABLE_PT, fonts=fonts)
+        _write(cell.paragraphs[0], text_in(text, lang), size=size, fonts=fonts)
         cell.paragraphs[0].alignment = align["l" if col == 0 else "c"]
         _cell_rules(cell, top=RULE_SZ["top"] if leaf == 0 else None, bottom=RULE_SZ["mid"])
 
@@ -245,7 +468,7 @@ def add_table(
             _write(
                 cell.paragraphs[0],
                 text_in(title_text, lang),
-                size=TABLE_PT,
+                size=size,
                 fonts=fonts,
                 italic=lang == "en",
                 bold=lang == "zh",
@@ -255,15 +478,18 @@ def add_table(
         for col, text in enumerate(row.cells):
             cell = grid_cells[r][col]
             p = cell.paragraphs[0]
-            _write(p, text_in(text, lang), size=TABLE_PT, fonts=fonts)
+            content = text_in(text, lang)
+            _write(p, content, size=size, fonts=fonts)
             p.alignment = align[table.align[col]]
             if col == 0 and row.indent:
-                p.paragraph_format.left_indent = Pt(TABLE_PT * row.indent)
+                p.paragraph_format.left_indent = Pt(size * row.indent)
             _cell_rules(cell, bottom=bottom)
+            if col and is_numeric(content) and len(unbreakable_tokens(content)) == 1:
+                nowrap.append(cell)
 
-    natural = natural_widths(table, lang)
-    scale = (width_twips or _text_width_twips(document)) / sum(natural)
-    _set_widths(grid, [w * scale for w in natural])
+    _set_widths(grid, layout.widths, layout.pad_twips)
+    for cell in nowrap:  # after the widths: w:noWrap follows w:tcW in the schema
+        _no_wrap(cell)
 
     for lead, text in table.notes(lang):
         p = document.add_paragraph()
@@ -276,9 +502,11 @@ def add_table(
                 italic=lang == "en" and lead == "Note.",
             )
         _write(p, text, size=NOTE_PT, fonts=fonts)
+    return layout
 
 
-def _text_width_twips(document) -> float:
+def text_width_twips(document) -> float:
+    """The text width (page width less the margins) of the document's last section, in twips."""
     section = document.sections[-1]
     return (section.page_width - section.left_margin - section.right_margin) / 635  # EMU
 
@@ -298,10 +526,10 @@ def docx_document(
     lang : "zh" or "en".
     fonts : (East Asian font, Latin font); default (SimSun, Times New Roman). Names only: no
         font is embedded, Word substitutes when one is missing.
-    landscape : A4 landscape instead of portrait; default: landscape when a table's cells do not
-        fit the portrait text width (16 cm) on one line.
+    landscape : A4 landscape instead of portrait; default: landscape when a table cannot keep
+        its numbers on one line at 10.5 pt within the portrait text width (`needs_landscape`).
 
-    Every table spans the text width; its columns are as wide as their longest cell, scaled.
+    Every table spans the text width; its columns are as wide as their content (`add_table`).
     """
     from docx import Document
     from docx.enum.section import WD_ORIENT
@@ -321,8 +549,8 @@ def docx_document(
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(2.54))
     if landscape is None:
-        portrait = _text_width_twips(doc)
-        landscape = any(sum(natural_widths(t, lang)) > portrait for t in tables)
+        portrait = text_width_twips(doc)
+        landscape = any(needs_landscape(t, lang, portrait) for t in tables)
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = section.page_height, section.page_width
