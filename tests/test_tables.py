@@ -7,6 +7,7 @@ import json
 import re
 import zipfile
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,14 @@ from jianfu.tables import (
     write_table,
 )
 from jianfu.tables.latex import escape_latex
-from jianfu.tables.table import text_in
+from jianfu.tables.table import single_panel, text_in
+from jianfu.tables.word import (
+    add_table,
+    is_numeric,
+    needs_landscape,
+    table_layout,
+    unbreakable_tokens,
+)
 
 M = "\u2212"  # the minus sign every table uses
 LABELS = {
@@ -376,7 +384,8 @@ def test_html_is_one_self_contained_table_with_the_three_rules():
     parser = _Tags()
     parser.feed(out)
     assert parser.stack == []  # balanced
-    assert out.startswith("<table") and out.rstrip().endswith("</table>")
+    assert out.startswith('<div class="table-wrap" style="overflow-x:auto;')  # scrolls
+    assert out.rstrip().endswith("</table>\n</div>")
     for forbidden in ("<link", "<script", "<style", "src=", "href=", "border-left", "border-right"):
         assert forbidden not in out
     styles = [a.get("style", "") for _, a in parser.seen]
@@ -770,3 +779,102 @@ def test_builders_accept_the_pipeline_outputs(tmp_path):
             assert render_markdown(t, lang) and render_latex(t, lang) and render_html(t, lang)
     write_docx(tables, tmp_path / "all.docx", "zh")
     assert (tmp_path / "all.docx").stat().st_size > 10_000
+
+
+# --- Word: widths from content, numbers never wrap --------------------------------------------
+
+_SERIF = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
+
+
+def _wide(ncol: int, cell: str = f"{M}0.11***", stub: str = "Results-oriented view") -> Table:
+    rows = [Row((f"{stub} {i}", *(cell,) * ncol)) for i in range(3)]
+    rows.append(Row(("", *(f"[{M}0.16, {M}0.06]",) * ncol)))
+    return Table("w", "W", ("Variable", *(f"Model {i + 1}" for i in range(ncol))),
+                 single_panel(rows))  # fmt: skip
+
+
+def test_unbreakable_tokens_keep_numbers_whole():
+    assert unbreakable_tokens(f"{M}0.11***") == [f"{M}0.11***"]
+    assert unbreakable_tokens("< .001") == ["< .001"]  # the space in a p-value does not break
+    assert unbreakable_tokens(f"[{M}0.16, {M}0.06]") == [f"[{M}0.16,", f"{M}0.06]"]
+    assert unbreakable_tokens("2,142") == ["2,142"]
+    assert unbreakable_tokens("Digital empowerment") == ["Digital", "empowerment"]
+    assert unbreakable_tokens("模型1 工作投入") == ["模", "型1", "工", "作", "投", "入"]
+    assert is_numeric("(.84)") and is_numeric("—") and not is_numeric("Yes")
+
+
+def test_columns_are_as_wide_as_their_numbers_and_the_stub_takes_the_rest():
+    table = _wide(5)
+    portrait = 8311  # A4 less 3.17 cm margins
+    layout = table_layout(table, "en", portrait)
+    assert layout.fits and layout.size_pt == 10.5
+    assert sum(layout.widths) == pytest.approx(portrait)
+    # the five estimate columns are equally wide, the stub wider, and the stub wraps first
+    assert len({round(w) for w in layout.widths[1:]}) == 1
+    assert layout.widths[0] > layout.widths[1]
+    assert not needs_landscape(table, "en", portrait)
+    # 11 columns do not fit portrait at 五号: flagged; landscape (A4 less 3.17 cm) fits
+    assert needs_landscape(_wide(11), "en", portrait)
+    assert table_layout(_wide(11), "en", 13243).size_pt == 10.5
+    # in portrait anyway, the font shrinks instead of breaking numbers
+    assert table_layout(_wide(11), "en", portrait).size_pt < 10.5
+    squeezed = table_layout(_wide(40), "en", portrait)
+    assert not squeezed.fits and squeezed.size_pt == 7.5
+
+
+@pytest.mark.skipif(not _SERIF.exists(), reason="Liberation Serif (Times metrics) not installed")
+def test_every_number_fits_its_column_in_the_real_font_metrics():
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(_SERIF))
+    cmap, hmtx, upem = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+
+    def twips(text: str, size: float) -> float:
+        return sum(hmtx[cmap[ord(ch)]][0] for ch in text) / upem * size * 20
+
+    for ncol, width in ((5, 8311), (11, 8311), (11, 13243), (14, 13243)):
+        table = _wide(ncol)
+        layout = table_layout(table, "en", width)
+        for row in table.rows():
+            for col, text in enumerate(row.cells[1:], start=1):
+                room = layout.widths[col] - 2 * layout.pad_twips
+                for token in unbreakable_tokens(text):
+                    assert twips(token, layout.size_pt) <= room, (ncol, width, token)
+
+
+def test_docx_numeric_cells_do_not_wrap_and_widths_sum_to_the_grid():
+    doc = docx_document(_wide(5), "en")
+    (t,) = doc.tables
+    tcs = t._tbl.tr_lst[1].tc_lst
+    assert [tc.tcPr.find(f"{_W}noWrap") is not None for tc in tcs] == [False] + [True] * 5
+    ci_row = t._tbl.tr_lst[-1].tc_lst  # a CI may break after its comma: no noWrap
+    assert all(tc.tcPr.find(f"{_W}noWrap") is None for tc in ci_row)
+    grid = [int(c.get(f"{_W}w")) for c in t._tbl.tblGrid.iter(f"{_W}gridCol")]
+    assert [int(tc.tcPr.find(f"{_W}tcW").get(f"{_W}w")) for tc in tcs] == grid
+    assert int(t._tbl.tblPr.find(f"{_W}tblW").get(f"{_W}w")) == sum(grid)
+
+
+def test_add_table_caption_hook_replaces_the_plain_caption():
+    from docx import Document
+
+    doc = Document()
+    seen = []
+
+    def caption(d):
+        seen.append(d)
+        d.add_paragraph("CAPTION FIELD")
+
+    layout = add_table(doc, _demo(), "zh", caption=caption)
+    assert seen == [doc] and layout.fits
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "CAPTION FIELD" and "表1 示例表" not in texts
+
+
+def test_html_numbers_do_not_wrap():
+    out = render_html(_wide(3), "en")
+    parser = _Tags()
+    parser.feed(out)
+    styles = {a.get("style", "") for tag, a in parser.seen if tag == "td"}
+    assert any("white-space:nowrap" in s for s in styles)
+    stub = [a for tag, a in parser.seen if tag == "th" and a.get("scope") == "row"]
+    assert stub and not any("nowrap" in a["style"] for a in stub)  # the stub wraps

@@ -6,9 +6,12 @@ with non-breaking spaces. Cell text is escaped (``\\ | * _ ` ``), so significanc
 stars instead of starting emphasis.
 
 HTML is one ``<table>`` element whose styles are inline (no ``<style>`` block, no external CSS,
-no scripts): it keeps its three rules when pasted into a page, an e-mail or Word. The caption is
-a ``<caption>``, spanning headers are ``colspan`` cells with a thin rule below, the notes sit in
-``<tfoot>`` under the bottom rule. ``standalone=True`` wraps it in a minimal UTF-8 document.
+no scripts): it keeps its three rules when pasted into a page, an e-mail or Word. It sits in a
+``<div class="table-wrap">`` that scrolls sideways when the table is wider than the page, and
+numeric cells do not wrap (``white-space:nowrap``), so a number is never broken across lines.
+The caption is a ``<caption>``, spanning headers are ``colspan`` cells with a thin rule below,
+the notes sit in ``<tfoot>`` under the bottom rule. ``standalone=True`` wraps it in a minimal
+UTF-8 document.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import html
 
 from jianfu.tables.table import Table, check_lang, text_in
+from jianfu.tables.word import is_numeric
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|*_`"})
 _MD_ALIGN = {"l": ":---", "c": ":---:", "r": "---:"}
@@ -76,6 +80,10 @@ _RULE = {"top": "1.5pt solid #000", "mid": "0.75pt solid #000", "span": "0.5pt s
 _RULE["bottom"] = _RULE["top"]
 _CELL = "padding:2px 8px;vertical-align:top;border:none;"
 _TEXT_ALIGN = {"l": "left", "c": "center", "r": "right"}
+_NOWRAP = "white-space:nowrap;"
+#: The scrolling box around every table: a wide table scrolls inside the page instead of
+#: running off it.
+WRAP_OPEN = '<div class="table-wrap" style="overflow-x:auto;max-width:100%;">'
 
 
 def _cell(tag: str, text: str, *, align: str, top=None, bottom=None, extra="", attrs="") -> str:
@@ -101,6 +109,7 @@ def render_html(table: Table, lang: str = "zh", *, standalone: bool = False) -> 
     else:
         caption = f"<b>{html.escape(number)}</b><br><i>{title}</i>" if number else f"<i>{title}</i>"
     out = [
+        WRAP_OPEN,
         f'<table class="three-line-table" id="tab-{html.escape(t.name)}" lang="{lang}" '
         f'style="border-collapse:collapse;border:none;font-family:{_FONT};font-size:10.5pt;">',
         f'<caption style="caption-side:top;text-align:{caption_align};padding-bottom:4px;">'
@@ -167,7 +176,9 @@ def render_html(table: Table, lang: str = "zh", *, standalone: bool = False) -> 
                     text_in(text, lang),
                     align=_TEXT_ALIGN[t.align[col]],
                     bottom=bottom,
-                    extra=indent + ("font-weight:normal;" if tag == "th" else ""),
+                    extra=indent
+                    + ("font-weight:normal;" if tag == "th" else "")
+                    + (_NOWRAP if col and is_numeric(text_in(text, lang)) else ""),
                     attrs=' scope="row"' if tag == "th" else "",
                 )
             )
@@ -185,6 +196,7 @@ def render_html(table: Table, lang: str = "zh", *, standalone: bool = False) -> 
             )
         out.append("</tfoot>")
     out.append("</table>")
+    out.append("</div>")
     fragment = "\n".join(out) + "\n"
     if not standalone:
         return fragment

@@ -189,7 +189,7 @@ def unbreakable_tokens(text: str) -> list[str]:
     模型1 never ends a line with 模型).
     """
     if is_numeric(text):
-        return [t for t in text.split(", ") if t]
+        return [t + "," for t in text.split(", ")[:-1]] + [text.split(", ")[-1]]
     tokens: list[str] = []
     for word in text.split():
         current = ""
