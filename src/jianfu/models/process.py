@@ -118,6 +118,9 @@ class MediationResult(_Result):
 
     ``paths`` holds every coefficient of every equation; ``boot_draws`` the B bootstrap draws of
     each bootstrapped effect; ``conditional`` the conditional indirect effects (models 7 and 14).
+    ``model_summary`` has PROCESS's "Model Summary" of every equation (R, R², MSE, F, df1, df2,
+    p); models 7 and 14 add ``interactions`` (the test of the product term: R² change, F, df1,
+    df2, p) and ``conditional_paths`` (the moderated path at the probe values of W, t-based).
     """
 
     model: int = 0
@@ -125,6 +128,9 @@ class MediationResult(_Result):
     boot_draws: pd.DataFrame = field(default_factory=pd.DataFrame)
     config: BootstrapConfig | None = None
     conditional: pd.DataFrame | None = None
+    model_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    interactions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conditional_paths: pd.DataFrame | None = None
 
     def conf_int(self, ci_type: CIType | None = None) -> pd.DataFrame:
         """Intervals per term; ``ci_type`` recomputes the bootstrap rows (percentile or bc)."""
@@ -145,13 +151,21 @@ class ModerationResult(_Result):
 
     ``jn_roots`` are all real roots of the JN quadratic (values of W where the conditional effect
     is exactly significant at level 1 − ci); ``jn_points`` those inside the observed range of W,
-    which PROCESS prints.
+    which PROCESS prints. ``model_summary`` (R, R², MSE, F, df1, df2, p), ``interactions`` (R²
+    change and F test of X·W), ``jn_table`` (each JN point with the % of cases below / above)
+    and ``jn_grid`` (the conditional effect at 21 equally spaced values of W from its minimum to
+    its maximum plus the JN points, as PROCESS's ``jn=1`` prints it) complete PROCESS's output.
     """
 
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
     conditional: pd.DataFrame = field(default_factory=pd.DataFrame)
     jn_roots: tuple[float, ...] = ()
     jn_points: tuple[float, ...] = ()
+    ci: float = 0.95
+    model_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    interactions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    jn_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    jn_grid: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --------------------------------------------------------------------------- data
@@ -232,6 +246,77 @@ def _coef_rows(label: str, fit, ci: float, method: str) -> pd.DataFrame:
             "method": method,
         }
     )
+
+
+def _model_summary(label: str, outcome: str, fit) -> dict:
+    """PROCESS's "Model Summary" of one OLS equation: R, R², MSE, F, df1, df2, p.
+
+    MSE is the residual mean square SSR / df_resid. With an ``hc`` covariance, F is the Wald F of
+    all slopes under that covariance (PROCESS prints it as F(HC3) etc.), else the usual F.
+    """
+    r2 = float(fit.rsquared)
+    return {
+        "equation": label,
+        "outcome": outcome,
+        "r": float(np.sqrt(r2)),
+        "r2": r2,
+        "mse": float(fit.mse_resid),
+        "f": float(fit.fvalue),
+        "df1": float(fit.df_model),
+        "df2": float(fit.df_resid),
+        "p": float(fit.f_pvalue),
+    }
+
+
+def _interaction_test(
+    frame: pd.DataFrame,
+    label: str,
+    outcome: str,
+    predictors: Sequence[str],
+    product: str,
+    fit,
+) -> dict:
+    """PROCESS's "Test(s) of highest order unconditional interaction(s)" for one product term.
+
+    R² change: the R² lost when the product is dropped (both OLS). F: the squared t of the
+    product (its Wald F on 1 and df_resid; robust when the fit has an ``hc`` covariance).
+    """
+    reduced = _ols(frame, outcome, [p for p in predictors if p != product], None)
+    f = float(fit.tvalues[product]) ** 2
+    df2 = float(fit.df_resid)
+    return {
+        "equation": label,
+        "term": product,
+        "r2_change": float(fit.rsquared - reduced.rsquared),
+        "f": f,
+        "df1": 1.0,
+        "df2": df2,
+        "p": float(stats.f.sf(f, 1, df2)),
+    }
+
+
+def _conditional_slopes(
+    fit, focal: str, product: str, values: Sequence[float], shift: float, ci: float
+) -> pd.DataFrame:
+    """Conditional effect θ(w) = b_focal + b_product·(w − shift) at each w of `values`.
+
+    SE from the coefficient covariance, t(df_resid) p-value and interval (Hayes 2022, §7.2);
+    `shift` is the mean W was centred by before forming the product (0 if not centred).
+    """
+    b1, b3 = fit.params[focal], fit.params[product]
+    cov = fit.cov_params()
+    v11, v13, v33 = cov.loc[focal, focal], cov.loc[focal, product], cov.loc[product, product]
+    df = fit.df_resid
+    tcrit = stats.t.ppf(0.5 + ci / 2, df)
+    w = np.asarray(values, dtype="float64")
+    wc = w - shift
+    theta = b1 + b3 * wc
+    se = np.sqrt(v11 + 2 * wc * v13 + wc**2 * v33)
+    t = theta / se
+    return pd.DataFrame(
+        {"w": w, "estimate": theta, "se": se, "t": t, "p": 2 * stats.t.sf(np.abs(t), df),
+         "ci_low": theta - tcrit * se, "ci_high": theta + tcrit * se}
+    )  # fmt: skip
 
 
 def _batched_coefs(
@@ -365,6 +450,7 @@ def _mediation(
              "ci_low": lo, "ci_high": hi, "method": f"bootstrap {config.ci_type}"}
         )  # fmt: skip
     table = pd.DataFrame(rows)[["term", "estimate", "se", "t", "p", "ci_low", "ci_high", "method"]]
+    summary = [_model_summary(label, outcome, fits[label]) for label, outcome, _ in equations]
     return MediationResult(
         table=table,
         n_obs=len(frame),
@@ -373,6 +459,7 @@ def _mediation(
         paths=coef_table,
         boot_draws=boot,
         config=config,
+        model_summary=pd.DataFrame(summary),
     )
 
 
@@ -552,10 +639,27 @@ def _moderated_mediation(
     variables["cluster"] = config.cluster
     result = _mediation(frame, codes, equations, paths, effects, config, hc, model, variables)
     spec = [(f"ind[{mj}|{w}={lab}]", mj, lab, v) for mj in ms for lab, v in probes]
-    return MediationResult(
-        **{k: getattr(result, k) for k in result.__dataclass_fields__ if k != "conditional"},
-        conditional=_conditional_table(result, spec),
-    )
+    # the moderated path at the probe values (PROCESS prints it under its equation)
+    tests, slopes = [], []
+    for label, outcome, predictors in equations:
+        for mj in ms:
+            focal, product = (x, xw) if stage == "first" else (mj, mw[mj])
+            if product not in predictors or (stage == "first" and label != mj):
+                continue
+            fit = _ols(frame, outcome, predictors, hc)
+            tests.append(_interaction_test(frame, label, outcome, predictors, product, fit))
+            rows = _conditional_slopes(fit, focal, product, [v for _, v in probes], 0.0, config.ci)
+            rows.insert(0, "probe", [lab for lab, _ in probes])
+            rows.insert(0, "focal", focal)
+            rows.insert(0, "equation", label)
+            slopes.append(rows)
+    keep = {k: getattr(result, k) for k in result.__dataclass_fields__}
+    keep |= {
+        "conditional": _conditional_table(result, spec),
+        "interactions": pd.DataFrame(tests),
+        "conditional_paths": pd.concat(slopes, ignore_index=True),
+    }
+    return MediationResult(**keep)
 
 
 def process_model7(
@@ -663,27 +767,26 @@ def process_model1(
     b1, b3 = fit.params[x], fit.params[xw]
     cov = fit.cov_params()
     v11, v13, v33 = cov.loc[x, x], cov.loc[x, xw], cov.loc[xw, xw]
-    df = fit.df_resid
-    tcrit = stats.t.ppf(0.5 + ci / 2, df)
-    rows = []
-    for label, value in probes:
-        wc = value - shift
-        theta = b1 + b3 * wc
-        se = float(np.sqrt(v11 + 2 * wc * v13 + wc**2 * v33))
-        t = theta / se
-        rows.append(
-            {"term": f"{x}|{w}={label}", "w": value, "estimate": theta, "se": se, "t": t,
-             "p": 2 * stats.t.sf(abs(t), df), "ci_low": theta - tcrit * se,
-             "ci_high": theta + tcrit * se, "method": f"conditional effect ({method})"}
-        )  # fmt: skip
-    conditional = pd.DataFrame(rows)
+    tcrit = stats.t.ppf(0.5 + ci / 2, fit.df_resid)
+    conditional = _conditional_slopes(fit, x, xw, [v for _, v in probes], shift, ci)
+    conditional.insert(0, "term", [f"{x}|{w}={label}" for label, _ in probes])
+    conditional["method"] = f"conditional effect ({method})"
     # Johnson-Neyman: (b1 + b3 w)^2 = tcrit^2 (v11 + 2 w v13 + w^2 v33), a quadratic in w.
     roots = np.roots(
         [b3**2 - tcrit**2 * v33, 2 * (b1 * b3 - tcrit**2 * v13), b1**2 - tcrit**2 * v11]
     )
     real = sorted(float(r.real) + shift for r in roots if abs(r.imag) < 1e-12)
     lo, hi = frame[w].min(), frame[w].max()
+    points = tuple(r for r in real if lo <= r <= hi)
+    observed = frame[w].to_numpy()
+    jn_table = pd.DataFrame(
+        {"value": list(points),
+         "pct_below": [100 * float(np.mean(observed < r)) for r in points],
+         "pct_above": [100 * float(np.mean(observed > r)) for r in points]}
+    )  # fmt: skip
+    grid = sorted({*np.linspace(lo, hi, 21).tolist(), *points})
     table = pd.concat([coefs, conditional.drop(columns="w")], ignore_index=True)
+    predictors = (x, w, xw, *covs)
     return ModerationResult(
         table=table,
         n_obs=len(frame),
@@ -691,5 +794,10 @@ def process_model1(
         coefficients=coefs,
         conditional=conditional,
         jn_roots=tuple(real),
-        jn_points=tuple(r for r in real if lo <= r <= hi),
+        jn_points=points,
+        ci=ci,
+        model_summary=pd.DataFrame([_model_summary(y, y, fit)]),
+        interactions=pd.DataFrame([_interaction_test(fit_frame, y, y, predictors, xw, fit)]),
+        jn_table=jn_table,
+        jn_grid=_conditional_slopes(fit, x, xw, grid, shift, ci),
     )

@@ -60,6 +60,8 @@ class SpecOutput:
     fit: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FIT_COLUMNS))
     effects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=EFFECT_COLUMNS))
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # fitted PROCESS results, one per x (kind process): the PROCESS-layout text is made from them
+    process: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,7 @@ def run_process(name: str, spec: Mapping, ctx: Context) -> SpecOutput:
     ci_type = spec.get("ci_type", boot["ci_type"])
     cluster = ctx.cluster if spec.get("cluster_bootstrap", boot["cluster"]) else None
     seed = int(spec.get("seed", boot["seed"]))
-    coef_rows, effect_rows, fit_rows = [], [], []
+    coef_rows, effect_rows, fit_rows, results = [], [], [], []
     for x in xs:
         label = f"{x}→{spec['y']}" if not ms else f"{x}→{'→'.join(ms)}→{spec['y']}"
         cols = [
@@ -350,6 +352,7 @@ def run_process(name: str, spec: Mapping, ctx: Context) -> SpecOutput:
                 result = fn(frame, x, ms, spec["y"], covariates, **kwargs)
             paths = result.paths
             effects = result.table[result.table["method"].str.startswith("bootstrap")]
+        results.append(result)
         for row in paths.itertuples(index=False):
             coef_rows.append(
                 {"equation": f"{label}: {row.equation}", "step": 1, "term": row.term,
@@ -372,6 +375,7 @@ def run_process(name: str, spec: Mapping, ctx: Context) -> SpecOutput:
         coefficients=_frame(coef_rows, COEF_COLUMNS, spec=name, kind="process"),
         fit=_frame(fit_rows, FIT_COLUMNS, spec=name),
         effects=_frame(effect_rows, EFFECT_COLUMNS, spec=name),
+        process=results,
     )
 
 

@@ -29,9 +29,16 @@ from jianfu.codebook.model import Codebook
 from jianfu.codebook.params_check import check_stage_params
 from jianfu.codebook.scoring import construct_spec, scored_items
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, concat_tidy, skipped_reason, write_csv, write_json
+from jianfu.core.io import (
+    atomic_dir,
+    concat_tidy,
+    skipped_reason,
+    write_csv,
+    write_json,
+    write_text,
+)
 from jianfu.core.params import TrackedParams
-from jianfu.models import crosslevel, specs
+from jianfu.models import crosslevel, process_layout, specs
 
 SCORE_PREFIX = {"mean": "mean_", "factor": "fs_"}
 
@@ -182,6 +189,9 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
         for name, output in outputs.items():
             for table_name, table in output.extra.items():
                 write_csv(tables / f"{name}__{table_name}.csv", table)
+            if output.process:  # the same results in the layout SPSS/PROCESS users know
+                text = process_layout.spec_text(name, output.process)
+                write_text(tables / f"process_{name}.txt", text)
     summary = metrics(coefficients, fit, effects, data)
     if dropped:
         summary["terms_left_out"] = dropped
