@@ -1,16 +1,18 @@
-"""The report's text, tables and figure list, built from pipeline outputs only.
+"""The report's text and table list, built from pipeline outputs and the hypothesis verdicts.
 
-Every number in the text is read from an output (`jianfu.report.inputs`) and formatted by
-`jianfu.tables.formatting`; none is typed, and the direction a sentence states (raises, lowers,
-no significant effect) follows the estimate and its p-value. Prose that carries no number (the
-research background from the source article's three pillars, the method descriptions) is fixed
-text in zh and en.
+Every number in the text is printed through `jianfu.report.numbers` (`cite`: the tables'
+formatter, recorded with its source in ``reports/report_numbers.csv``); none is typed. Every
+statement of a result comes from the verdict table (`jianfu.report.verdicts`, rules in params
+``report.verdicts``) and its verbs from `jianfu.report.wording`: a sign or a verdict that
+changes changes the sentence. Prose that states no result (the background from the source
+article's three pillars, the hypotheses as params state them, the method descriptions, the
+limitations) is fixed text in zh and en. Citations are ``[@key]`` marks that the document
+numbers (GB/T 7714, `jianfu.report.references`).
 
-Data source (params ``data.source``): the first page says which data the report comes from;
-only the simulated data get the "simulated data" notice and the checks against the truth. A
-part whose stage was skipped (the checks against the truth; the office records, the policy
-evaluation and the policy half of the specification curve) is left out with one sentence giving
-the stage's reason (`skipped_note`), and its tables are not built.
+Data source (params ``data.source``): the cover says which data the report comes from; only
+the simulated data get the "simulated data" notice and the checks against the truth. A part
+whose stage was skipped is left out with one sentence giving the stage's reason
+(`skipped_note`), and its tables are not built.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from jianfu.codebook.model import Codebook
 from jianfu.core.params import reason_zh
 from jianfu.figures.robustness import effect_label
 from jianfu.figures.survey import STEP_LABELS
+from jianfu.report import report_tables
+from jianfu.report import verdicts as V
 from jianfu.report.inputs import FILES, Outputs
+from jianfu.report.numbers import cite, cite_pct
+from jianfu.report.wording import clause, label, significant
 from jianfu.tables import (
     conditional_effects_table,
     descriptives_table,
     did_table,
     fit_table,
-    fmt_ci,
-    fmt_num,
     fornell_larcker_table,
     htmt_table,
     measurement_fits,
@@ -40,36 +45,42 @@ from jianfu.tables import (
 from jianfu.tables.build_robustness import spec_curve_table
 from jianfu.tables.table import Label, Table
 
-MEASURES7 = ["PV", "RL", "DM", "DE", "FC", "FT", "AS"]
-
 
 @dataclass
 class Section:
-    """A report section: heading and blocks (("p", text) | ("table", key) | ("figure", key))."""
+    """A report section: heading and blocks (("p", text) | ("table", key) | ("figure", key)).
+
+    `level` 1 or 2 (标题1 / 标题2); `numbered` False for 摘要, 参考文献, 附录 (their headings carry
+    no number); `kind` "text", or "references" / "provenance" for the lists the document fills.
+    """
 
     heading: dict[str, str]
     blocks: list[tuple[str, object]] = field(default_factory=list)
+    level: int = 1
+    numbered: bool = True
+    kind: str = "text"
 
     def p(self, zh: str, en: str) -> None:
         self.blocks.append(("p", {"zh": zh, "en": en}))
-
-
-def _n(x) -> str:
-    return fmt_num(x, "n")
-
-
-def _pct(x, decimals: int = 1) -> str:
-    return f"{100 * float(x):.{decimals}f}%"
 
 
 def _lab(labels, code, lang) -> str:
     return labels.get(code, {}).get(lang, code)
 
 
-def tables(out: Outputs, labels: dict) -> dict[str, tuple[Table, list[str]]]:
+def tables(ctx: Context) -> dict[str, tuple[Table, list[str]]]:
     """The report's tables: key -> (Table, the input keys it is built from)."""
+    out, labels = ctx.out, ctx.labels
     coefs, fit, effects = out["coefficients"], out["fit"], out["effects"]
     t = {}
+    t["hypotheses"] = (
+        report_tables.hypotheses_table(ctx.parts, ctx.summary, labels),
+        [k for k in ("coefficients", "effects", "aggregates", "pretrends", "spec_curve_summary")
+         if out.has(k)],
+    )  # fmt: skip
+    if ctx.sample is not None and len(ctx.sample):
+        n = out["ingest"]["survey"]["rows"]["clean"]
+        t["sample"] = (report_tables.sample_table(ctx.sample, ctx.cb, n), ["survey_clean"])
     t["descriptives"] = (
         descriptives_table(out["table1_summary"], out["table1_correlations"], labels),
         ["table1_summary", "table1_correlations"],
@@ -109,6 +120,11 @@ def tables(out: Outputs, labels: dict) -> dict[str, tuple[Table, list[str]]]:
     t["moderation"] = (conditional_effects_table(effects, labels, specs=mod), ["effects"])
     if out.has("aggregates"):
         t["did"] = _did(out["aggregates"], labels)
+    if out.has("pretrends"):
+        t["pretrends"] = (
+            report_tables.pretrend_table(out["pretrends"], labels, labels),
+            ["pretrends"],
+        )
     if out.has("spec_curve_summary") and not out["spec_curve_summary"].empty:
         summary, status = out["spec_curve_summary"], out["spec_curve_status"]
         names = {
@@ -161,50 +177,6 @@ def _coef(coefs: pd.DataFrame, spec: str, term: str) -> pd.Series | None:
     return rows[rows["step"] == rows["step"].max()].iloc[0]
 
 
-def _b(row, lang: str, *, std: bool = False) -> str:
-    """'b = −0.11, 95% CI [−0.16, −0.06]' (β for standardized)."""
-    if row is None:
-        return "—"
-    if std:
-        est, lo, hi, sym, kind = row["std"], row["std_ci_low"], row["std_ci_high"], "β", "beta"
-    else:
-        est, lo, hi, sym, kind = row["estimate"], row["ci_low"], row["ci_high"], "b", "coef"
-    ci = "95% CI" if lang == "en" else "95%置信区间"
-    return f"{sym} = {fmt_num(est, kind)}, {ci} {fmt_ci(lo, hi, kind)}"
-
-
-#: significance level of the directions the text states
-ALPHA = 0.05
-NOT_SIG = {"zh": "未显著影响", "en": "does not significantly affect"}
-
-
-def _sign(row) -> int:
-    """+1 / −1 for an estimate significant at `ALPHA`, 0 otherwise (or when not estimated)."""
-    if row is None or pd.isna(row["p"]) or float(row["p"]) >= ALPHA:
-        return 0
-    return 1 if float(row["estimate"]) > 0 else -1
-
-
-def _claims(clauses: list[tuple], lang: str) -> str:
-    """'A 加剧 B（b = …），降低 C（b = …）' from (row, subject, up, down, object) clauses: the verb
-    follows the estimate (`_sign`); a repeated subject is not repeated; a term that was not
-    estimated (row None) is left out. '' when no clause remains."""
-    parts, last = [], None
-    for row, subj, up, down, obj in clauses:
-        if row is None:
-            continue
-        verb = {1: up, -1: down, 0: NOT_SIG}[_sign(row)][lang]
-        head = "" if subj == last else subj[lang]
-        last = subj
-        if lang == "zh":
-            parts.append(f"{head}{verb}{obj[lang]}（{_b(row, lang)}）")
-        else:
-            parts.append(f"{head} {verb} {obj[lang]} ({_b(row, lang)})".strip())
-    if lang == "zh" or len(parts) < 2:
-        return "，".join(parts) if lang == "zh" else "".join(parts)
-    return "; ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def _w(zh: str, en: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
@@ -232,98 +204,215 @@ def _note(s: Section, note: dict[str, str]) -> None:
     s.p(note["zh"], note["en"])
 
 
-def sections(out: Outputs, labels: dict, source: str) -> list[Section]:
-    """All sections, in order, with the numbers read from the outputs. `source` is params
-    ``data.source``; parts whose stage was skipped are left out with `skipped_note`."""
-    simulated = source == "simulated"
-    has_panel, has_policy = out.has("panel"), out.has("aggregates")
+@dataclass
+class Context:
+    """What the text is written from: the outputs, labels, codebook and the verdicts."""
+
+    out: Outputs
+    labels: dict
+    source: str  # params data.source
+    cb: Codebook
+    parts: pd.DataFrame  # one row per prediction (verdicts.evaluate)
+    summary: pd.DataFrame  # one row per hypothesis (verdicts.summary)
+    rules: V.Rules
+    sample: pd.DataFrame | None = None  # report_tables.sample_counts
+    fieldwork: tuple[str, str] | None = None  # first and last submission dates
+    invited: int | None = None  # params report.invited
+
+    @property
+    def simulated(self) -> bool:
+        return self.source == "simulated"
+
+    def lab(self, code: str, lang: str) -> str:
+        return label(self.labels, code, lang)
+
+
+def _verdict_counts(ctx: Context, lang: str) -> str:
+    """'7项假设中，5项得到支持，2项部分支持' from the verdict summary (every count cited)."""
+    counts = ctx.summary["verdict"].value_counts()
+    total = cite(len(ctx.summary), "n", "derived:hypotheses")
+    parts = []
+    for v, (zh, en) in {V.SUPPORTED: ("得到支持", "supported"),
+                        V.PARTIAL: ("部分支持", "partly supported"),
+                        V.NOT_SUPPORTED: ("不支持", "not supported"),
+                        V.NOT_TESTED: ("未检验", "not tested")}.items():  # fmt: skip
+        k = int(counts.get(v, 0))
+        if k:
+            n = cite(k, "n", "derived:hypotheses")
+            parts.append(f"{n}项{zh}" if lang == "zh" else f"{n} {en}")
+    if lang == "zh":
+        return f"{total}项假设中，" + "，".join(parts)
+    return f"Of {total} hypotheses, " + ", ".join(parts)
+
+
+def _by_verdict(ctx: Context, verdict: str) -> list[str]:
+    return list(ctx.summary.loc[ctx.summary["verdict"] == verdict, "hypothesis"])
+
+
+def abstract(ctx: Context) -> Section:
+    """摘要: data, design, the verdicts and the key estimates, every number from an output."""
+    out = ctx.out
+    rows = out["ingest"]["survey"]["rows"]
+    n_in = cite(rows["in"], "n", "ingest")
+    n = cite(rows["clean"], "n", "ingest")
+    s = Section(_w("摘要", "Abstract"), numbered=False)
+    data_zh = (
+        "基于重庆市基层干部的模拟调查数据" if ctx.simulated else "基于课题组的基层干部问卷调查"
+    )
+    data_en = (
+        "Using simulated survey data on Chongqing's grassroots cadres"
+        if ctx.simulated
+        else "Using the team's survey of grassroots cadres"
+    )
+    zh = (
+        f"本报告{data_zh}（回收{n_in}份，有效{n}份），检验“树立正确政绩观、形成科学合力机制、强化高效"
+        "外部监督”三条减负路径如何经由形式主义负担影响干部状态与服务成效"
+    )
+    en = (
+        f"{data_en} ({n_in} responses, {n} valid), the report tests how three pillars of "
+        "burden reduction (a correct view of achievement, a synergy mechanism, efficient external "
+        "supervision) act through formalism burden on cadres' state and service"
+    )
+    if out.has("panel"):
+        zh += "，并用区县交错实施的行政记录评估具体减负措施的政策效果"
+        en += ", and evaluates the measures' staggered roll-out with office records"
+    zh += "。" + _verdict_counts(ctx, "zh") + "。"
+    en += ". " + _verdict_counts(ctx, "en") + "."
+    h1 = ctx.parts[(ctx.parts["hypothesis"] == "H1") & (ctx.parts["source"] == "coefficients")
+                   & (ctx.parts["prediction"] == "-")]  # fmt: skip
+    robust = h1[h1["verdict"] == V.SUPPORTED]
+    weak = h1[h1["verdict"].isin([V.PARTIAL, V.NOT_SUPPORTED])]
+    if len(h1):
+        names_zh = "、".join(ctx.lab(t, "zh") for t in robust["term"]) or "没有一项措施"
+        names_en = ", ".join(ctx.lab(t, "en") for t in robust["term"]) or "no measure"
+        zh += f"稳健降低形式主义负担的措施为：{names_zh}"
+        en += f" Measures that lower formalism burden robustly: {names_en}"
+        if len(weak):
+            zh += "；" + "、".join(ctx.lab(t, "zh") for t in weak["term"]) + "的证据不足或不稳健"
+            en += "; weak or fragile evidence for " + ", ".join(
+                ctx.lab(t, "en") for t in weak["term"])  # fmt: skip
+        zh += "。"
+        en += "."
+    fb = ctx.parts[(ctx.parts["hypothesis"] == "H2")]
+    if len(fb):
+        zh += "；".join(clause(r, ctx.labels, "zh", ctx.rules) for _, r in fb.iterrows()) + "。"
+        en += " " + "; ".join(
+            clause(r, ctx.labels, "en", ctx.rules) for _, r in fb.iterrows()) + "."  # fmt: skip
+    s.p(zh, en)
+    s.p(
+        "关键词：基层减负；形式主义；政绩观；数字赋能；容错纠错；双重差分",
+        "Keywords: burden reduction; formalism; view of achievement; digital empowerment; "
+        "fault tolerance; difference-in-differences",
+    )
+    return s
+
+
+def _background() -> Section:
+    s = Section(_w("一、研究背景与问题", "1. Background and research questions"))
+    s.p(
+        "为基层减负是整治形式主义的重要内容。中共中央办公厅2019年印发通知，将2019年作为“基层减负年”"
+        "[@zhonggong2019]；2024年，中共中央办公厅、国务院办公厅印发《整治形式主义为基层减负若干规定》"
+        "[@zhonggong2024]，对文件会议、督查检查考核、政务应用程序和工作群等作出规定。本研究围绕三条"
+        "路径展开：一是树立和践行正确政绩观，从源头减少“痕迹管理”和层层加码；二是构建协同机制——"
+        "厘清职责清单、精简文件会议、以数字赋能减少重复填报；三是完善高效的外部监督，畅通反馈渠道，"
+        "落实容错纠错，改进督查检查。",
+        "Reducing the burden on grassroots cadres is central to China's campaign against "
+        "formalism: a 2019 notice of the General Office of the CPC Central Committee made 2019 "
+        "the year of burden reduction [@zhonggong2019], and 2024 regulations of the General "
+        "Offices of the Central Committee and the State Council set rules for documents, "
+        "meetings, inspections, government apps and work groups [@zhonggong2024]. The study "
+        "follows three pillars: a correct view of achievement that stops box-ticking at its "
+        "source; a synergy mechanism of duty lists, fewer documents and meetings and digital "
+        "empowerment; and efficient external supervision with feedback channels, fault "
+        "tolerance and better inspections.",
+    )
+    s.p(
+        "研究问题：（1）各项减负措施能否降低基层干部感受到的形式主义负担？（2）负担如何影响干部的"
+        "情绪耗竭与工作投入，进而影响服务群众的成效？（3）容错纠错与数字素养是否改变这些关系？"
+        "（4）一表通等措施在区县交错落地后，基层的工作量与12345热线成效是否改善？",
+        "Research questions: (1) Do the measures lower the formalism burden cadres feel? (2) How "
+        "does burden affect exhaustion and engagement, and through them service to residents? "
+        "(3) Do fault tolerance and digital literacy change these relations? (4) After the "
+        "staggered roll-out of one-form reporting and the other measures, do workload and the "
+        "12345 hotline improve?",
+    )
+    return s
+
+
+def _hypotheses_section(ctx: Context) -> Section:
+    s = Section(_w("二、文献与研究假设", "2. Literature and hypotheses"))
+    s.p(
+        "形式主义负担指干部在完成实质性工作之外，为应付留痕、报表、检查和考核所付出的时间与精力。"
+        "工作要求—资源理论认为，这类要求消耗心理资源、引发情绪耗竭，削弱工作投入；而组织提供的资源"
+        "（清晰的权责、数字工具、容错机制）可以缓冲这一过程。据此提出以下假设（预测的方向写在"
+        "params.yaml report.hypotheses中，每项假设的检验见第四部分）：",
+        "Formalism burden is the time and effort cadres spend on paper trails, forms, "
+        "inspections and evaluations beyond their substantive work. In the job "
+        "demands–resources view such demands deplete psychological resources, raise "
+        "exhaustion and lower engagement, while resources the organisation provides (clear "
+        "duties, digital tools, fault tolerance) buffer the process. Hence the hypotheses "
+        "below (their predicted signs are report.hypotheses in params.yaml; section 4 tests "
+        "each):",
+    )
+    for h in ctx.summary.itertuples(index=False):
+        s.p(f"{h.hypothesis}：{h.statement_zh}。", f"{h.hypothesis}: {h.statement_en}.")
+    return s
+
+
+def _design(ctx: Context) -> list[Section]:
+    out = ctx.out
+    secs = [Section(_w("三、研究设计", "3. Research design"))]
+    s = Section(_w("（一）抽样与数据收集", "3.1 Sampling and fieldwork"), level=2)
     ing = out["ingest"]["survey"]
     rows = ing["rows"]
-    measure = out["measure"]
-    coefs, fit, effects = out["coefficients"], out["fit"], out["effects"]
-    rel = measure["reliability"]
-    alphas = [v["alpha"] for v in rel.values()]
-    omegas = [v["omega"] for v in rel.values()]
-    cfa = measure["cfa"]
-    secs: list[Section] = []
-
-    s = Section({"zh": "一、研究背景", "en": "1. Background"})
-    s.p(
-        "为基层减负，是整治形式主义的重要内容。本研究围绕三条路径展开：一是树立和践行正确政绩观，"
-        "从源头减少“痕迹管理”和层层加码；二是构建协同机制——厘清职责清单、精简文件会议、以数字"
-        "赋能减少重复填报；三是完善高效的外部监督，畅通反馈渠道，落实容错纠错，改进督查检查。"
-        "报告检验这些措施如何通过减轻形式主义负担，影响基层干部的身心状态和服务群众的成效。",
-        "Reducing the burden on grassroots cadres is central to China's campaign against "
-        "formalism. The study follows three pillars: a correct view of achievement that stops "
-        "box-ticking at its source; a synergy mechanism of duty lists, fewer documents and "
-        "meetings and digital empowerment; and efficient external supervision with feedback "
-        "channels, fault tolerance and better inspections. The report tests how these measures "
-        "act through formalism burden on cadres' state and on their service to residents.",
-    )
-    secs.append(s)
-
-    s = Section({"zh": "二、数据与方法", "en": "2. Data and methods"})
-    n = int(rows["clean"])
-    survey_zh = "重庆市基层干部调查" if simulated else "课题组自有的基层干部调查"
-    survey_en = (
-        "The survey of Chongqing's grassroots cadres"
-        if simulated
-        else "The team's own survey of grassroots cadres"
-    )
-    data_zh = f"问卷数据来自{survey_zh}，清洗后有效样本{_n(n)}份"
-    data_en = f"{survey_en} gives {_n(n)} valid responses after cleaning"
-    if has_panel:
-        panel = out["panel"]
-        data_zh += (
-            f"；行政记录涵盖{_n(panel['districts'])}个区县、{_n(panel['townships'])}个乡镇（街道）的"
-            f"{_n(panel['months'])}个月，含工作量事件{_n(panel['events_used'])}条、12345工单"
-            f"{_n(panel['tickets_used'])}件"
+    if ctx.simulated and out.has("simulate"):
+        sim = out["simulate"]["survey"]
+        s.p(
+            "默认数据由 jianfu 的模拟器生成（docs/dgp.md）：按“一区两群”分层，以人口规模成比例的"
+            f"概率"
+            f"抽取{cite(sim['districts'], 'n', 'simulate')}个区县，在每个区县抽取乡镇（街道），"
+            f"共{cite(sim['townships'], 'n', 'simulate')}个，再在乡镇内调查干部；共"
+            f"{cite(sim['submissions'], 'n', 'simulate')}次提交。",
+            "The default data come from jianfu's simulator (docs/dgp.md): districts drawn with "
+            "probability proportional to population within the three regions of 一区两群 "
+            f"({cite(sim['districts'], 'n', 'simulate')} districts), townships within them "
+            f"({cite(sim['townships'], 'n', 'simulate')}), and cadres within townships; "
+            f"{cite(sim['submissions'], 'n', 'simulate')} submissions in all.",
         )
-        data_en += (
-            f"; the office records cover {_n(panel['townships'])} townships in "
-            f"{_n(panel['districts'])} districts over {_n(panel['months'])} months, with "
-            f"{_n(panel['events_used'])} workload events and {_n(panel['tickets_used'])} 12345 "
-            "tickets"
+    else:
+        s.p(
+            "抽样设计由课题组说明（本报告不含抽样框信息）。",
+            "The sampling design is the team's (the report holds no sampling-frame information).",
         )
-    methods_zh = (
-        "问卷模型包括分层回归（按乡镇聚类的稳健标准误）、多层模型、PROCESS中介与调节（Bootstrap"
-        "置信区间）和潜变量结构方程模型"
-    )
-    methods_en = (
-        "Survey models: hierarchical OLS with township-clustered SEs, multilevel models, PROCESS "
-        "mediation and moderation with bootstrap CIs, and a latent structural equation model"
-    )
-    if has_policy:
-        methods_zh += (
-            "；政策评估采用交错双重差分（Callaway–Sant'Anna估计量，并与双向固定效应、Sun–Abraham"
-            "事件研究对照）"
-        )
-        methods_en += (
-            ". Policy evaluation: staggered difference-in-differences (Callaway–Sant'Anna), "
-            "contrasted with two-way fixed effects and the Sun–Abraham event study"
-        )
-    s.p(f"{data_zh}。{methods_zh}。", f"{data_en}. {methods_en}.")
-    if not has_panel:
-        _note(s, skipped_note(out, ["panel"], "行政记录的面板分析", "The office records' panel"))
-    secs.append(s)
-
-    s = Section({"zh": "三、样本与数据清洗", "en": "3. Sample and data cleaning"})
+    if ctx.fieldwork is not None:
+        first, last = ctx.fieldwork
+        s.p(f"问卷收集时间：{first}至{last}（按提交时间）。",
+            f"Fieldwork: {first} to {last} (submission dates).")  # fmt: skip
+    n_in = cite(rows["in"], "n", "ingest")
+    n_clean = cite(rows["clean"], "n", "ingest")
+    share = cite_pct(rows["clean"] / rows["in"], "derived:ingest rows clean/in")
+    if ctx.invited:
+        rate = cite_pct(rows["in"] / ctx.invited, "derived:ingest rows in/report.invited")
+        s.p(f"邀请{ctx.invited}人，回收{n_in}份，回收率{rate}。",
+            f"{ctx.invited} cadres were invited and {n_in} responded ({rate}).")  # fmt: skip
     flow = out["cleaning_flow"]
     removed = flow[flow["removed"] > 0].sort_values("removed", ascending=False, kind="stable")
     steps = {
         lang: ("；" if lang == "zh" else "; ").join(
             f"{STEP_LABELS.get(r.step, {}).get(lang, r.step)}"
-            + (f"（{_n(r.removed)}）" if lang == "zh" else f" ({_n(r.removed)})")
+            + (f"（{cite(r.removed, 'n', 'cleaning_flow')}）" if lang == "zh"
+               else f" ({cite(r.removed, 'n', 'cleaning_flow')})")
             for r in removed.itertuples(index=False)
         )
         for lang in ("zh", "en")
-    }
+    }  # fmt: skip
+    n_q = cite(rows["quarantined"], "n", "ingest")
     s.p(
-        f"原始导出共{_n(rows['in'])}行，{_n(rows['clean'])}行进入分析，{_n(rows['quarantined'])}行"
-        f"连同原因进入隔离表。按清洗规则依次剔除：{steps['zh']}（见图）。",
-        f"The raw export has {_n(rows['in'])} rows: {_n(rows['clean'])} enter the analysis and "
-        f"{_n(rows['quarantined'])} are quarantined with their reasons. Removed, rule by rule: "
-        f"{steps['en']} (see the figure).",
+        f"原始导出共{n_in}行，{n_clean}行（{share}）进入分析，{n_q}行连同原因进入隔离表。按清洗规则"
+        f"依次剔除：{steps['zh']}（见清洗流程图）。",
+        f"The raw export has {n_in} rows: {n_clean} ({share}) enter the analysis and {n_q} are "
+        f"quarantined with their reasons. Removed, rule by rule: {steps['en']} (see the "
+        "cleaning-flow figure).",
     )
     if not out.has("cleaning_quality"):
         _note(
@@ -335,271 +424,452 @@ def sections(out: Outputs, labels: dict, source: str) -> list[Section]:
                 "The check of the cleaning rules against the known dirty rows",
             ),
         )
-    elif simulated and "rules" in out["cleaning_quality"]:
-        quality = out["cleaning_quality"]
-        worst = min(v.get("precision", 1.0) for v in quality["rules"].values())
-        s.p(
-            f"在模拟数据上，各清洗规则对已知脏数据的精确率均不低于{fmt_num(worst, 'prop')}。",
+    elif ctx.simulated and "rules" in out["cleaning_quality"]:
+        worst = min(v.get("precision", 1.0) for v in out["cleaning_quality"]["rules"].values())
+        w = cite(worst, "prop", "cleaning_quality")
+        s.p(f"在模拟数据上，各清洗规则对已知脏数据的精确率均不低于{w}。",
             f"On the simulated data every cleaning rule finds the known dirty rows with "
-            f"precision of at least {fmt_num(worst, 'prop')}.",
-        )
+            f"precision of at least {w}.")  # fmt: skip
     s.blocks.append(("figure", "cleaning_flow"))
     secs.append(s)
 
-    s = Section({"zh": "四、测量质量", "en": "4. Measurement quality"})
-    # Hu & Bentler (1999): CFI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08
-    good = cfa["cfi"] >= 0.95 and cfa["rmsea"] <= 0.06 and cfa["srmr"] <= 0.08
+    s = Section(_w("（二）变量测量", "3.2 Measures"), level=2)
+    measures = [c for c in ctx.cb.constructs if c.role == "measure"]
+    names_zh = "、".join(c.label.zh for c in measures)
+    names_en = ", ".join(c.label.en for c in measures)
     s.p(
-        f"各量表Cronbach's α为{fmt_num(min(alphas), 'alpha')}–{fmt_num(max(alphas), 'alpha')}，"
-        f"ω为{fmt_num(min(omegas), 'omega')}–{fmt_num(max(omegas), 'omega')}；验证性因子分析"
-        f"{'拟合良好' if good else '的拟合指标为'}：CFI = {fmt_num(cfa['cfi'], 'fit')}，"
-        f"TLI = {fmt_num(cfa['tli'], 'fit')}，"
-        f"RMSEA = {fmt_num(cfa['rmsea'], 'fit')}，SRMR = {fmt_num(cfa['srmr'], 'fit')}。"
-        f"Harman单因子检验中第一个因子解释{_pct(measure['harman_first_factor_share'])}的方差。",
-        f"Cronbach's α ranges {fmt_num(min(alphas), 'alpha')}–{fmt_num(max(alphas), 'alpha')} "
-        f"and ω {fmt_num(min(omegas), 'omega')}–{fmt_num(max(omegas), 'omega')}; the CFA "
-        f"{'fits well' if good else 'fit indices are'}: CFI = {fmt_num(cfa['cfi'], 'fit')}, "
-        f"TLI = {fmt_num(cfa['tli'], 'fit')}, "
-        f"RMSEA = {fmt_num(cfa['rmsea'], 'fit')}, SRMR = {fmt_num(cfa['srmr'], 'fit')}. "
-        f"In Harman's test the first factor explains "
-        f"{_pct(measure['harman_first_factor_share'])} of the variance.",
+        f"减负措施（{names_zh}）、形式主义负担、情绪耗竭、工作投入和服务成效均以李克特五点量表"
+        "多题项测量，题项与计分（含反向题）见问卷（reports/questionnaire/）与编码本。量表得分为"
+        "题项均值。",
+        f"The measures ({names_en}), formalism burden, exhaustion, engagement and service are "
+        "multi-item five-point Likert scales; items and scoring (with reverse keys) are in the "
+        "questionnaire (reports/questionnaire/) and the codebook. Scale scores are item means.",
+    )
+    _measurement(s, ctx)
+    secs.append(s)
+
+    s = Section(_w("（三）分析策略", "3.3 Analysis strategy"), level=2)
+    methods_zh = (
+        "问卷模型包括分层回归（控制性别、年龄、学历、任职年限与是否领导职务，按乡镇聚类的稳健标准误）、"
+        "多层模型、PROCESS中介与调节（Bootstrap置信区间[@hayes2022]）和含共同方法因子的潜变量结构"
+        "方程模型[@podsakoff2003; @rosseel2012]。"
+    )
+    methods_en = (
+        "Survey models: hierarchical OLS (controls: gender, age, education, tenure, leading post; "
+        "township-clustered SEs), multilevel models, PROCESS mediation and moderation with "
+        "bootstrap CIs [@hayes2022] and a latent structural model with a common-method factor "
+        "[@podsakoff2003; @rosseel2012]."
+    )
+    methods_zh += (
+        "需要注意，PROCESS中介与调节模型按Hayes的做法每次只放入一项措施且不含控制变量，"
+        "其a路径与同时纳入全部措施的回归或结构方程模型的系数并不相同；正文引用时注明模型。"
+    )
+    methods_en += (
+        " Note that the PROCESS mediation and moderation specs enter one measure at a time "
+        "without controls, as in Hayes' macro, so their a paths differ from the coefficients "
+        "of the regressions and the structural model, which hold all measures; the text names "
+        "the model it quotes."
+    )
+    if out.has("aggregates"):
+        methods_zh += (
+            "政策评估采用交错双重差分（Callaway–Sant'Anna估计量[@callaway2021]），并与双向固定效应、"
+            "Sun–Abraham事件研究[@sun2021]对照，因双向固定效应在效应动态、异质时有偏[@goodmanbacon2021]。"
+        )
+        methods_en += (
+            " Policy evaluation: staggered difference-in-differences (Callaway–Sant'Anna "
+            "[@callaway2021]), contrasted with two-way fixed effects and the Sun–Abraham event "
+            "study [@sun2021], since two-way fixed effects are biased when effects are dynamic "
+            "and heterogeneous [@goodmanbacon2021]."
+        )
+    methods_zh += (
+        "稳健性采用规格曲线分析[@simonsohn2020]。假设的判定规则（方向、置信区间是否含0、规格曲线中"
+        "的稳健比例、事前趋势检验）写在params.yaml report.verdicts中，见docs/report.md。"
+    )
+    methods_en += (
+        " Robustness: specification curve analysis [@simonsohn2020]. The verdict rules "
+        "(direction, whether the CI excludes 0, the robust share of the specification curve, "
+        "the pre-trend test) are report.verdicts in params.yaml, explained in docs/report.md."
+    )
+    s.p(methods_zh, methods_en)
+    if not out.has("panel"):
+        _note(s, skipped_note(out, ["panel"], "行政记录的面板分析", "The office records' panel"))
+    secs.append(s)
+    return secs
+
+
+def _measurement(s: Section, ctx: Context) -> None:
+    out = ctx.out
+    rel, cr = out["reliability"], out["cr_ave"]  # unrounded, as the reliability table prints
+    fit = out["cfa_fit"]  # unrounded, the same values the fit table prints
+    a_min, a_max = rel["raw_alpha"].min(), rel["raw_alpha"].max()
+    o_min, o_max = cr["omega_semtools"].min(), cr["omega_semtools"].max()
+    # Hu & Bentler (1999): CFI ≥ .95, RMSEA ≤ .06, SRMR ≤ .08
+    good = fit["cfi"] >= 0.95 and fit["rmsea"] <= 0.06 and fit["srmr"] <= 0.08
+    nums = {k: cite(fit[k], "fit", "cfa_fit") for k in ("cfi", "tli", "rmsea", "srmr")}
+    harman = out["measure"]["harman_first_factor_share"]
+    hz = cite_pct(harman, "measure")
+    az, bz = cite(a_min, "alpha", "reliability"), cite(a_max, "alpha", "reliability")
+    oz, pz = cite(o_min, "omega", "cr_ave"), cite(o_max, "omega", "cr_ave")
+    verdict_zh = (
+        "拟合良好（按Hu与Bentler的标准[@hu1999]）" if good else "的拟合未达到常用标准[@hu1999]"
+    )
+    verdict_en = "fits well by Hu and Bentler's criteria [@hu1999]" if good else (
+        "does not meet the usual criteria [@hu1999]")  # fmt: skip
+    s.p(
+        f"各量表Cronbach's α为{az}–{bz}，ω为{oz}–{pz}；验证性因子分析{verdict_zh}：CFI = "
+        f"{nums['cfi']}，TLI = {nums['tli']}，RMSEA = {nums['rmsea']}，SRMR = {nums['srmr']}。"
+        f"区分效度以Fornell–Larcker准则[@fornell1981]与HTMT[@henseler2015]检验（见表）。Harman"
+        f"单因子检验中第一个因子解释{hz}的方差。",
+        f"Cronbach's α ranges {az}–{bz} and ω {oz}–{pz}; the CFA {verdict_en}: CFI = "
+        f"{nums['cfi']}, TLI = {nums['tli']}, RMSEA = {nums['rmsea']}, SRMR = {nums['srmr']}. "
+        f"Discriminant validity: the Fornell–Larcker criterion [@fornell1981] and HTMT "
+        f"[@henseler2015] (tables). In Harman's test the first factor explains {hz} of the "
+        "variance.",
     )
     for key in ("reliability", "fornell_larcker", "htmt", "fit"):
         s.blocks.append(("table", key))
     s.blocks += [("figure", "likert_measures"), ("figure", "likert_outcomes"),
                  ("figure", "cfa_loadings")]  # fmt: skip
-    secs.append(s)
 
-    s = Section({"zh": "五、实证结果", "en": "5. Results"})
+
+def _hypothesis_paragraph(ctx: Context, hid: str) -> dict[str, str] | None:
+    """'H2（…）：支持。形式主义负担显著提高情绪耗竭（b = …）；…。' from the verdict rows."""
+    rows = ctx.parts[ctx.parts["hypothesis"] == hid]
+    summ = ctx.summary[ctx.summary["hypothesis"] == hid].iloc[0]
+    verdict = V.VERDICT_LABELS[summ["verdict"]]
+    text = {"zh": f"{hid}（{summ['statement_zh']}）：{verdict['zh']}。",
+            "en": f"{hid} ({summ['statement_en']}): {verdict['en']}."}  # fmt: skip
+    clauses: dict[str, list[str]] = {"zh": [], "en": []}
+    coefs = ctx.out["coefficients"]
+    for (spec, term), group in rows.groupby(["spec", "term"], sort=False):
+        tested = group[group["verdict"] != V.NOT_TESTED]
+        if tested.empty:
+            why = _w(
+                f"{ctx.lab(str(term), 'zh')}未估计（模型{spec}中没有该项）",
+                f"{ctx.lab(str(term), 'en')} was not estimated (not in spec {spec})",
+            )
+            for lang in ("zh", "en"):
+                clauses[lang].append(why[lang])
+            continue
+        if len(tested) > 2:  # e.g. one indirect effect per measure: summarise
+            for lang in ("zh", "en"):
+                clauses[lang].append(_summarise(ctx, tested, lang))
+            continue
+        for _, r in tested.iterrows():
+            main = None
+            if ":" in str(term):
+                main = _coef(coefs, spec, str(term).split(":")[0])
+                if main is not None:
+                    main = main.rename({"equation": "equation"})
+            for lang in ("zh", "en"):
+                clauses[lang].append(clause(r, ctx.labels, lang, ctx.rules, main))
+    if clauses["zh"]:
+        text["zh"] += "；".join(clauses["zh"]) + "。"
+        first, *rest = clauses["en"]
+        text["en"] += " " + "; ".join([first[0].upper() + first[1:], *rest]) + "."
+    return text
+
+
+def _summarise(ctx: Context, rows: pd.DataFrame, lang: str) -> str:
+    """Several estimates of one kind (e.g. an indirect effect per measure) in one sentence."""
+    r0 = rows.iloc[0]
+    kind = "coef" if r0["source"] == "coefficients" else "effect"
+    src = {"coefficients": "coefficients", "effects": "effects", "policy": "aggregates"}[
+        r0["source"]]  # fmt: skip
+    sig = rows.apply(significant, axis=1)
+    pred = V.SIGNS[str(r0["prediction"])]
+    k = cite(int((sig == pred).sum()) if pred else int((sig == 0).sum()), "n", f"derived:{src}")
+    n = cite(len(rows), "n", f"derived:{src}")
+    lo, hi = cite(rows["estimate"].min(), kind, src), cite(rows["estimate"].max(), kind, src)
+    spec = str(r0["spec"])
+    what = {
+        "zh": "间接效应" if r0["source"] == "effects" else "估计值",
+        "en": "indirect effects" if r0["source"] == "effects" else "estimates",
+    }
+    sign_zh = {1: "显著为正", -1: "显著为负", 0: "不显著"}[pred]
+    sign_en = {1: "significantly positive", -1: "significantly negative",
+               0: "not significant"}[pred]  # fmt: skip
+    if lang == "zh":
+        return (f"模型{spec}（{ctx.lab(str(r0['term']), 'zh')}）的{n}个{what['zh']}为{lo}至{hi}，"
+                f"其中{k}个按95%置信区间{sign_zh}")  # fmt: skip
+    return (f"the {n} {what['en']} of spec {spec} ({r0['term']}) range {lo} to {hi}; {k} are "
+            f"{sign_en} by their 95% CIs")  # fmt: skip
+
+
+def _results(ctx: Context) -> list[Section]:
+    out = ctx.out
+    secs = [Section(_w("四、实证结果", "4. Results"))]
+    s = Section(_w("（一）样本特征与描述统计", "4.1 Sample and descriptive statistics"), level=2)
+    if ctx.sample is not None and len(ctx.sample):
+        s.p("样本特征见下表。", "The sample's characteristics are in the table below.")
+        s.blocks.append(("table", "sample"))
     s.blocks += [("table", "descriptives"), ("figure", "correlations")]
-    _hypotheses(s, coefs, effects, labels)
-    s.blocks += [("table", "mediation"), ("figure", "mediation")]
-    sem_fit = fit[(fit["spec"] == "sem")].set_index("statistic")["value"]
-    if len(sem_fit):
-        s.p(
-            f"潜变量结构方程模型（含共同方法因子）拟合：CFI = {fmt_num(sem_fit['cfi'], 'fit')}，"
-            f"RMSEA = {fmt_num(sem_fit['rmsea'], 'fit')}；标准化路径见路径图。",
-            f"The latent structural model (with a common-method factor) fits with CFI = "
-            f"{fmt_num(sem_fit['cfi'], 'fit')}, RMSEA = {fmt_num(sem_fit['rmsea'], 'fit')}; "
-            "the standardized paths are in the path diagram.",
-        )
     secs.append(s)
 
-    s = Section({"zh": "六、政策效果评估", "en": "6. Policy evaluation"})
-    if has_policy:
-        _policy(s, out["aggregates"], labels)
+    s = Section(_w("（二）假设检验", "4.2 Tests of the hypotheses"), level=2)
+    s.p(
+        _verdict_counts(ctx, "zh") + "（见下表；判定规则见第三部分与docs/report.md）。",
+        _verdict_counts(ctx, "en") + " (table below; the rules: section 3 and docs/report.md).",
+    )
+    s.blocks.append(("table", "hypotheses"))
+    for hid in ("H1", "H2", "H7"):
+        if hid in set(ctx.summary["hypothesis"]):
+            _add(s, _hypothesis_paragraph(ctx, hid))
+    s.blocks += [("table", "regression"), ("figure", "coefficients")]
+    sem_fit = out["fit"][(out["fit"]["spec"] == "sem")].set_index("statistic")["value"]
+    if len(sem_fit):
+        cfi = cite(sem_fit["cfi"], "fit", "fit")
+        rmsea = cite(sem_fit["rmsea"], "fit", "fit")
+        s.p(
+            f"路径图报告含共同方法因子的潜变量结构方程模型（同时纳入全部措施与控制变量）的标准化路径，"
+            f"模型拟合CFI = {cfi}，RMSEA = {rmsea}；其系数为标准化系数，与上表非标准化的回归系数"
+            "不能直接比较。",
+            f"The path diagram shows the standardized paths of the latent structural model with "
+            f"a common-method factor (all measures and controls at once; CFI = {cfi}, RMSEA = "
+            f"{rmsea}); they are standardized, so they are not comparable one to one with the "
+            "unstandardized regression coefficients above.",
+        )
+    s.blocks.append(("figure", "path_diagram"))
+    for hid in ("H3", "H4", "H5"):
+        if hid in set(ctx.summary["hypothesis"]):
+            _add(s, _hypothesis_paragraph(ctx, hid))
+    s.p(
+        "调节效应与中介效应表来自PROCESS模型（每次一项措施，不含控制变量），其a路径与上面的回归"
+        "系数不同（reports/models/process_<模型>.txt 以PROCESS的版式给出完整输出）。",
+        "The moderation and mediation tables come from the PROCESS specs (one measure at a "
+        "time, no controls), so their a paths differ from the regression coefficients above "
+        "(reports/models/process_<spec>.txt gives the full output in PROCESS's layout).",
+    )
+    s.blocks += [("table", "moderation"), ("figure", "simple_slopes"),
+                 ("table", "mediation"), ("figure", "mediation")]  # fmt: skip
+    secs.append(s)
+
+    s = Section(_w("（三）政策效果评估", "4.3 Policy evaluation"), level=2)
+    if out.has("aggregates"):
+        if "H6" in set(ctx.summary["hypothesis"]):
+            _add(s, _hypothesis_paragraph(ctx, "H6"))
+        r = ctx.rules
+        est = ctx.labels.get(r.policy_estimator, {}).get("zh", r.policy_estimator)
+        est_en = ctx.labels.get(r.policy_estimator, {}).get("en", r.policy_estimator)
+        inf = {"unit": ("乡镇层面", "township-level"),
+               "cluster": ("区县聚类", "district-clustered")}[
+            r.policy_inference]  # fmt: skip
+        s.p(
+            f"H6的判定使用{est}估计量与{inf[0]}标准误（params.yaml report.verdicts.policy）；"
+            "区县聚类标准误在仅含一两个区县的队列中偏小[@conley2011; @mackinnon2017]。各估计量的"
+            "平均处理效应见下表，事前趋势检验见其后一表。",
+            f"H6 is judged with the {est_en} estimator and {inf[1]} SEs (report.verdicts.policy "
+            "in params.yaml); district-clustered SEs are too small for cohorts of one or two "
+            "districts [@conley2011; @mackinnon2017]. The table gives every estimator's "
+            "average effects, the next one the pre-trend tests.",
+        )
+        s.blocks += [("table", "did"), ("table", "pretrends"), ("figure", "district_map"),
+                     ("figure", "workload_trends"), ("figure", "event_study"),
+                     ("figure", "event_study_documents"), ("figure", "hotline")]  # fmt: skip
     else:
         _note(s, skipped_note(out, ["aggregates"], "政策效果评估", "The policy evaluation"))
-    secs.append(s)
-
-    s = Section({"zh": "七、结论与政策建议", "en": "7. Conclusions and recommendations"})
-    recommend_zh = (
-        "建议：以职责清单为基础持续精简文件会议；数字赋能与干部数字素养培训同步推进；把容错纠错"
-        "落到实处；对督查检查实行统筹与“负面清单”管理，并用12345等外部反馈持续评估减负成效。"
-    )
-    recommend_en = (
-        "Recommendations: keep cutting documents and meetings on the basis of duty lists; pair "
-        "digital empowerment with digital-literacy training; make fault tolerance real; "
-        "coordinate inspections under a negative list, and keep evaluating burden reduction "
-        "with external feedback such as the 12345 line."
-    )
-    if simulated and has_policy:
-        s.p(
-            "结果支持“三位一体”的减负路径：正确政绩观与协同机制直接减轻形式主义负担，负担减轻又"
-            "通过改善干部状态提升服务成效；一表通等措施在落地后数月内显著减少重复填报。"
-            + recommend_zh,
-            "The results support the three-pillar approach: a correct view of achievement and "
-            "the synergy mechanism reduce formalism burden directly, and lower burden improves "
-            "service through cadres' state; one-form reporting and the other measures cut "
-            "repeated reporting within months of adoption. " + recommend_en,
-        )
-    else:
-        where_zh = "第五节和第六节" if has_policy else "第五节"
-        where_en = "sections 5 and 6" if has_policy else "section 5"
-        s.p(
-            "以下建议来自研究设计（“三位一体”的减负路径），不是本报告的估计结果；本次数据是否"
-            f"支持它们，以{where_zh}的估计值与置信区间为准。" + recommend_zh,
-            "The recommendations below come from the study design (the three-pillar approach), "
-            f"not from this report's estimates; whether these data support them is shown by "
-            f"the estimates and confidence intervals of {where_en}. " + recommend_en,
-        )
-    secs.append(s)
-
-    s = Section({"zh": "附录", "en": "Appendix"})
-    _truth_checks(s, out, simulated)
-    _robustness(s, out)
-    s.p(
-        "问卷全文见 reports/questionnaire/（中、英文 Markdown 与 Word）。",
-        "The full questionnaire: reports/questionnaire/ (Markdown and Word, zh and en).",
-    )
     secs.append(s)
     return secs
 
 
-FB = _w("形式主义负担", "formalism burden")
+def _add(s: Section, text: dict[str, str] | None) -> None:
+    if text:
+        s.p(text["zh"], text["en"])
 
 
-def _hypotheses(s: Section, coefs: pd.DataFrame, effects: pd.DataFrame, labels: dict) -> None:
-    """H1–H5 and H7: each sentence states the direction its estimate shows (`_sign`)."""
-    h1 = [(m, _coef(coefs, "h1_burden", m)) for m in MEASURES7]
-    neg = [m for m, r in h1 if _sign(r) < 0]
-    pos = [m for m, r in h1 if _sign(r) > 0]
-    as_row = _coef(coefs, "h1_burden", "AS")
-    zh = "H1（各项措施降低形式主义负担）：控制个人特征后，"
-    en = "H1 (each measure reduces formalism burden): with individual controls, "
-    if neg:
-        zh += "、".join(_lab(labels, m, "zh") for m in neg) + "对形式主义负担有显著负向影响"
-        en += (
-            ", ".join(_lab(labels, m, "en") for m in neg) + " lower formalism burden significantly"
+#: what the report recommends per pillar when the pillar's measures are (not) supported
+RECOMMEND = {
+    "achievement": _w(
+        "把正确政绩观落到考核指标上，减少以留痕和报表衡量工作的做法",
+        "put a correct view of achievement into the evaluation criteria and stop judging work "
+        "by paper trails and forms",
+    ),
+    "synergy": _w(
+        "以权责清单为基础持续精简文件会议，数字赋能与干部数字素养培训同步推进",
+        "keep cutting documents and meetings on the basis of duty lists, and pair digital "
+        "empowerment with digital-literacy training",
+    ),
+    "supervision": _w(
+        "把容错纠错落到实处，对督查检查实行统筹与负面清单管理，并用12345等外部反馈持续评估减负成效",
+        "make fault tolerance real, coordinate inspections under a negative list, and keep "
+        "evaluating burden reduction with external feedback such as the 12345 line",
+    ),
+}
+
+
+def _conclusions(ctx: Context) -> Section:
+    s = Section(_w("六、结论与对策建议", "6. Conclusions and recommendations"))
+    h1 = ctx.parts[(ctx.parts["hypothesis"] == "H1") & (ctx.parts["spec"] == "h1_burden")]
+    by_term = {r["term"]: r for _, r in h1.iterrows()}
+    for pillar in ctx.cb.pillars:
+        members = [c.id for c in ctx.cb.constructs if c.pillar == pillar.id and c.role == "measure"]
+        rows = [by_term[m] for m in members if m in by_term]
+        if not rows:
+            continue
+        good = [r for r in rows if r["verdict"] == V.SUPPORTED and r["prediction"] == "-"]
+        fragile = [r for r in rows if r["verdict"] == V.PARTIAL]
+        none = [r for r in rows if r["verdict"] == V.NOT_SUPPORTED]
+        null_ok = [r for r in rows if r["prediction"] == "0" and r["verdict"] == V.SUPPORTED]
+        zh, en = [], []
+        if good:
+            zh.append(
+                "、".join(ctx.lab(r["term"], "zh") for r in good) + "稳健地降低了形式主义负担"
+            )
+            en.append(", ".join(ctx.lab(r["term"], "en") for r in good)
+                      + " lower formalism burden robustly")  # fmt: skip
+        if fragile:
+            zh.append("、".join(ctx.lab(r["term"], "zh") for r in fragile)
+                      + "的减负作用方向一致但不够稳健")  # fmt: skip
+            en.append(", ".join(ctx.lab(r["term"], "en") for r in fragile)
+                      + " point the same way, but not robustly")  # fmt: skip
+        if none:
+            zh.append("、".join(ctx.lab(r["term"], "zh") for r in none) + "的预测未得到支持")
+            en.append("the prediction for " + ", ".join(ctx.lab(r["term"], "en") for r in none)
+                      + " is not supported")  # fmt: skip
+        if null_ok:
+            zh.append("、".join(ctx.lab(r["term"], "zh") for r in null_ok)
+                      + "如预期不影响负担")  # fmt: skip
+            en.append(", ".join(ctx.lab(r["term"], "en") for r in null_ok)
+                      + " does not change burden, as predicted")  # fmt: skip
+        rec = RECOMMEND.get(pillar.id)
+        if rec is not None:
+            if good:
+                zh.append(f"建议{rec['zh']}")
+                en.append(f"recommended: {rec['en']}")
+            else:
+                zh.append(f"在推广“{rec['zh']}”之前，宜先以更严格的设计评估其效果")
+                en.append(f"before rolling out “{rec['en']}”, evaluate it with a stronger design")
+        s.p(
+            f"{pillar.label.zh}：" + "；".join(zh) + "。",
+            f"{pillar.label.en}: " + "; ".join(en) + ".",
         )
-    else:
-        zh += "没有一项措施对形式主义负担有显著负向影响"
-        en += "no measure lowers formalism burden significantly"
-    if pos:
-        zh += "，" + "、".join(_lab(labels, m, "zh") for m in pos) + "有显著正向影响"
-        en += "; " + ", ".join(_lab(labels, m, "en") for m in pos) + " raise it significantly"
-    if as_row is not None:
-        zh += f"；外部监督（AS）的效应为{_b(as_row, 'zh')}"
-        en += f"; external supervision (AS): {_b(as_row, 'en')}"
-    s.p(zh + "。", en + ".")
+    chain = [h for h in ("H2", "H4", "H5") if h in set(ctx.summary["hypothesis"])]
+    if chain:
+        v = {h: ctx.summary.set_index("hypothesis").loc[h, "verdict"] for h in chain}
+        ok = all(x == V.SUPPORTED for x in v.values())
+        verdicts_zh = "、".join(f"{h}{V.VERDICT_LABELS[x]['zh']}" for h, x in v.items())
+        verdicts_en = ", ".join(f"{h} {V.VERDICT_LABELS[x]['en']}" for h, x in v.items())
+        if ok:
+            s.p(
+                f"负担—干部状态—服务成效的链条成立（{verdicts_zh}）：减负的意义不止于干部本身，也在于"
+                "服务群众的成效。",
+                f"The chain from burden through cadres' state to service holds ({verdicts_en}): "
+                "burden reduction matters for service to residents, not only for cadres.",
+            )
+        else:
+            s.p(
+                f"负担—干部状态—服务成效的链条只得到部分支持（{verdicts_zh}）。",
+                "The chain from burden through cadres' state to service is only partly "
+                f"supported ({verdicts_en}).",
+            )
+    if "H6" in set(ctx.summary["hypothesis"]):
+        v6 = ctx.summary.set_index("hypothesis").loc["H6", "verdict"]
+        s.p(
+            f"政策评估（H6）：{V.VERDICT_LABELS[v6]['zh']}；各项措施的效应、置信区间与事前趋势检验见"
+            "第四部分第（三）节。",
+            f"Policy evaluation (H6): {V.VERDICT_LABELS[v6]['en']}; each measure's effect, CI and "
+            "pre-trend test are in section 4.3.",
+        )
+    return s
 
-    raise_, lower = _w("加剧", "raises"), _w("降低", "lowers")
-    improve = _w("提升", "improves")
-    h2 = [
-        (_coef(coefs, "h2_exhaustion", "FB"), FB, raise_, _w("减轻", "lowers"),
-         _w("情绪耗竭", "emotional exhaustion")),
-        (_coef(coefs, "h2_engagement", "FB"), FB, _w("提高", "raises"), lower,
-         _w("工作投入", "work engagement")),
-    ]  # fmt: skip
-    service = _w("服务成效", "service")
-    h4 = [
-        (_coef(coefs, "h4_service", "WE"), _w("工作投入", "engagement"), improve, lower, service),
-        (_coef(coefs, "h4_service", "EE"), _w("情绪耗竭", "exhaustion"), improve, lower, service),
+
+def _limitations(ctx: Context) -> Section:
+    s = Section(_w("七、研究局限", "7. Limitations"))
+    items_zh = [
+        "问卷为横截面自评数据，措施与负担的关系不能解释为因果效应；共同方法偏差虽经Harman检验与方法"
+        "因子控制，仍不能完全排除",
+        "分析按乡镇聚类计算稳健标准误，但未使用抽样权重与完整的分层多阶段设计，设计效应下的标准误"
+        "可能更大",
+        "数据清洗规则（过快作答、直线作答、注意力题等）影响样本，规格曲线检验了其中的主要选择",
     ]
-    workload = _coef(coefs, "h1_burden", "workload")
-    h7 = [
-        (workload, _w("乡镇行政工作量（行政记录）", "township workload from the office records"),
-         _w("提高", "raises"), lower, _w("个体负担", "individual burden")),
-    ]  # fmt: skip
-    zh, en = [], []
-    for tag, clauses in (("H2", h2), ("H4", h4), ("H7", h7)):
-        if any(c[0] is not None for c in clauses):
-            zh.append(f"{tag}：{_claims(clauses, 'zh')}。")
-            en.append(f"{tag}: {_claims(clauses, 'en')}.")
-    if workload is None:
-        zh.append("H7（乡镇行政工作量）未检验：模型中没有乡镇行政工作量（它来自行政记录）。")
-        en.append(
-            "H7 (township workload) is not tested: the models hold no township workload (it "
-            "comes from the office records)."
+    items_en = [
+        "the survey is cross-sectional and self-reported, so the relations between measures and "
+        "burden are not causal effects; common-method bias is checked (Harman's test, a method "
+        "factor) but cannot be ruled out",
+        "standard errors are clustered by township, but sampling weights and the full "
+        "stratified multi-stage design are not used: design-based SEs may be larger",
+        "the cleaning rules (speeders, straight-lining, attention checks) shape the sample; "
+        "the specification curve varies the main choices",
+    ]
+    if ctx.out.has("aggregates"):
+        items_zh.append(
+            "政策评估依赖平行趋势假定，且区县数量有限，仅含一两个区县的队列推断不确定性较大"
         )
-    if zh:
-        s.p("".join(zh), " ".join(en))
-    s.blocks.append(("table", "regression"))
-    s.blocks += [("figure", "coefficients"), ("figure", "path_diagram")]
-
-    x_dl = _coef(coefs, "h1_burden", "DE:DL")
-    x_ft = _coef(coefs, "h2_exhaustion", "FB:FT")
-    dl = {
-        -1: _w("数字素养强化数字赋能的减负作用", "digital literacy strengthens digital "
-               "empowerment's effect on burden"),
-        1: _w("数字素养削弱数字赋能的减负作用", "digital literacy weakens digital "
-              "empowerment's effect on burden"),
-        0: _w("数字素养对数字赋能减负作用的调节不显著", "digital literacy does not significantly "
-              "moderate digital empowerment's effect on burden"),
-    }  # fmt: skip
-    ft = {
-        -1: _w("容错纠错缓冲负担对情绪耗竭的影响", "fault tolerance buffers burden's effect on "
-               "exhaustion"),
-        1: _w("容错纠错放大负担对情绪耗竭的影响", "fault tolerance amplifies burden's effect on "
-              "exhaustion"),
-        0: _w("容错纠错对负担与情绪耗竭关系的调节不显著", "fault tolerance does not "
-              "significantly moderate burden's effect on exhaustion"),
-    }  # fmt: skip
-    parts = [(row, text[_sign(row)]) for row, text in ((x_dl, dl), (x_ft, ft)) if row is not None]
-    if parts:
-        s.p(
-            "H3：" + "，".join(f"{t['zh']}（交互项{_b(r, 'zh')}）" for r, t in parts) + "。",
-            "H3: " + "; ".join(f"{t['en']} (interaction {_b(r, 'en')})" for r, t in parts) + ".",
+        items_en.append(
+            "the policy evaluation rests on parallel trends, and with few districts the "
+            "inference for cohorts of one or two districts is uncertain"
         )
-    s.blocks += [("table", "moderation"), ("figure", "simple_slopes")]
-    total = effects[(effects["spec"] == "h5_serial") & (effects["term"] == "ind[total]")]
-    if len(total):
-        lo, hi = total["estimate"].min(), total["estimate"].max()
-        sig = int((total["ci_low"] > 0).sum() + (total["ci_high"] < 0).sum())
-        s.p(
-            f"H5：各项措施经“形式主义负担→工作投入”影响服务成效的总间接效应为"
-            f"{fmt_num(lo, 'effect')}至{fmt_num(hi, 'effect')}，{len(total)}项中{sig}项的"
-            "95% Bootstrap置信区间不含0。",
-            f"H5: the total indirect effects of the measures on service through burden and "
-            f"engagement range {fmt_num(lo, 'effect')} to {fmt_num(hi, 'effect')}; {sig} of "
-            f"{len(total)} 95% bootstrap CIs exclude 0.",
-        )
-
-
-def _policy(s: Section, aggs: pd.DataFrame, labels: dict) -> None:
-    """H6: the CS simple ATTs, the DiD table and the policy figures."""
-    simple = aggs[aggs["aggregation"] == "simple"]
-    lines_zh, lines_en = [], []
-    for (m, o), part in simple.groupby(["measure", "outcome"], sort=False):
-        row = part.sort_values("estimator").iloc[0]
-        ci_zh = fmt_ci(row["ci_low"], row["ci_high"], "effect")
-        lines_zh.append(
-            f"{_lab(labels, m, 'zh')}对{_lab(labels, o, 'zh')}：ATT = "
-            f"{fmt_num(row['estimate'], 'effect')}，95%置信区间{ci_zh}"
-        )
-        lines_en.append(
-            f"{_lab(labels, m, 'en')} on {_lab(labels, o, 'en')}: ATT = "
-            f"{fmt_num(row['estimate'], 'effect')}, 95% CI {ci_zh}"
+    if ctx.simulated:
+        items_zh.append("本报告使用模拟数据，数字仅用于演示方法，不代表重庆市基层的真实情况")
+        items_en.append(
+            "the report uses simulated data: its numbers demonstrate the methods and describe "
+            "no real township"
         )
     s.p(
-        "H6：采用Callaway–Sant'Anna估计量（区县聚类标准误），各项措施的平均处理效应为："
-        + "；".join(lines_zh)
-        + "。双向固定效应估计在效应动态、异质时有偏（见表与事件研究图）。",
-        "H6: Callaway–Sant'Anna average effects (district-clustered SEs): "
-        + "; ".join(lines_en)
-        + ". Two-way fixed effects are biased when effects are dynamic and heterogeneous (see "
-        "the table and the event-study figures).",
+        "本研究有以下局限：" + "；".join(f"（{i}）{t}" for i, t in enumerate(items_zh, 1)) + "。",
+        "Limitations: " + "; ".join(f"({i}) {t}" for i, t in enumerate(items_en, 1)) + ".",
     )
-    s.blocks += [("table", "did"), ("figure", "district_map"), ("figure", "workload_trends"),
-                 ("figure", "event_study"), ("figure", "event_study_documents"),
-                 ("figure", "hotline")]  # fmt: skip
+    return s
+
+
+def sections(ctx: Context) -> list[Section]:
+    """All sections after the cover and the table of contents, in order."""
+    secs = [abstract(ctx), _background(), _hypotheses_section(ctx)]
+    secs += _design(ctx)
+    secs += _results(ctx)
+    s = Section(_w("五、稳健性分析", "5. Robustness"))
+    _robustness(s, ctx.out, ctx.rules)
+    secs.append(s)
+    secs += [_conclusions(ctx), _limitations(ctx)]
+    secs.append(Section(_w("参考文献", "References"), numbered=False, kind="references"))
+    s = Section(_w("附录", "Appendix"), numbered=False)
+    _truth_checks(s, ctx.out, ctx.simulated)
+    s.p(
+        "问卷全文见 reports/questionnaire/（中、英文 Markdown 与 Word）；假设判定的逐项结果见 "
+        "reports/hypotheses.csv；正文每个数字的来源见 reports/report_numbers.csv。",
+        "The full questionnaire: reports/questionnaire/ (Markdown and Word, zh and en); every "
+        "verdict: reports/hypotheses.csv; the source of every number in the text: "
+        "reports/report_numbers.csv.",
+    )
+    secs.append(s)
+    secs.append(Section(_w("附录：图表来源", "Appendix: sources of figures and tables"),
+                        numbered=False, kind="provenance"))  # fmt: skip
+    return secs
 
 
 def _truth_checks(s: Section, out: Outputs, simulated: bool) -> None:
     """The estimates against the simulated truth; for skipped recoveries one sentence why."""
     has_sr, has_pr = out.has("survey_recovery"), out.has("policy_recovery")
-    if simulated and has_sr and has_pr:
-        sr, pr = out["survey_recovery"], out["policy_recovery"]
-        s.p(
-            f"模拟数据检验：问卷模型的{_n(sr['estimands'])}个真值估计目标中，{_n(sr['covered'])}个"
-            f"（{_pct(sr['coverage'])}）落在95%置信区间内；政策评估的{_n(pr['attgt_cells'])}个"
-            f"ATT(g,t)中{_pct(pr['attgt_coverage_unit_se'])}被乡镇层面置信区间覆盖。数据生成过程见"
-            "docs/dgp.md与docs/dgp_admin.md。",
-            f"Checks on the simulated data: {_n(sr['covered'])} of {_n(sr['estimands'])} survey "
-            f"estimands ({_pct(sr['coverage'])}) lie inside their 95% CIs; "
-            f"{_pct(pr['attgt_coverage_unit_se'])} of {_n(pr['attgt_cells'])} ATT(g,t) are "
-            "covered by the township-level CIs. The data-generating process: docs/dgp.md and "
-            "docs/dgp_admin.md.",
-        )
-        s.blocks += [("figure", "recovery"), ("figure", "policy_recovery")]
-        return
     if simulated and has_sr:
         sr = out["survey_recovery"]
+        est, cov = cite(sr["estimands"], "n", "survey_recovery"), cite(
+            sr["covered"], "n", "survey_recovery")  # fmt: skip
+        share = cite_pct(sr["coverage"], "survey_recovery")
+        zh = f"模拟数据检验：问卷模型的{est}个真值估计目标中，{cov}个（{share}）落在95%置信区间内"
+        en = (
+            f"Checks on the simulated data: {cov} of {est} survey estimands ({share}) lie "
+            "inside their 95% CIs"
+        )
+        if has_pr:
+            pr = out["policy_recovery"]
+            cells = cite(pr["attgt_cells"], "n", "policy_recovery")
+            pc = cite_pct(pr["attgt_coverage_unit_se"], "policy_recovery")
+            zh += f"；政策评估的{cells}个ATT(g,t)中{pc}被乡镇层面置信区间覆盖"
+            en += f"; {pc} of {cells} ATT(g,t) are covered by the township-level CIs"
         s.p(
-            f"模拟数据检验：问卷模型的{_n(sr['estimands'])}个真值估计目标中，{_n(sr['covered'])}个"
-            f"（{_pct(sr['coverage'])}）落在95%置信区间内。数据生成过程见docs/dgp.md。",
-            f"Checks on the simulated data: {_n(sr['covered'])} of {_n(sr['estimands'])} survey "
-            f"estimands ({_pct(sr['coverage'])}) lie inside their 95% CIs. The data-generating "
-            "process: docs/dgp.md.",
+            zh + "。数据生成过程见docs/dgp.md与docs/dgp_admin.md。",
+            en + ". The data-generating process: docs/dgp.md and docs/dgp_admin.md.",
         )
         s.blocks.append(("figure", "recovery"))
+        if has_pr:
+            s.blocks.append(("figure", "policy_recovery"))
     skipped = [k for k in ("survey_recovery", "policy_recovery") if k in out.skipped]
     if skipped:
         _note(s, skipped_note(out, skipped, "估计值与真值的对照", "The check of the estimates "
                               "against the true values"))  # fmt: skip
 
 
-def _robustness(s: Section, out: Outputs) -> None:
+def _robustness(s: Section, out: Outputs, rules: V.Rules) -> None:
     """The specification curve: what was varied, how robust the key effects are, caveats."""
     if not (out.has("spec_curve_summary") and out.has("spec_curve_status")):
         keys = ["spec_curve_summary", "spec_curve_status"]
@@ -608,59 +878,63 @@ def _robustness(s: Section, out: Outputs) -> None:
         return
     summary, status = out["spec_curve_summary"], out["spec_curve_status"]
     fams = status["families"]
-    n_survey = fams.get("survey", {}).get("specifications", 0)
+    n_survey = cite(fams.get("survey", {}).get("specifications", 0), "n", "spec_curve_status")
+    survey_zh = (
+        "问卷分析规格（过快作答阈值、直线作答与注意力题的处理、构念得分、控制变量、标准误、"
+        "OLS/多层模型/结构方程）"
+    )
+    survey_en = (
+        "survey specifications (speeder cut-off, handling of straight-liners and "
+        "failed attention checks, scores, controls, standard errors, OLS/multilevel/SEM)"
+    )
     policy_skipped = fams.get("policy", {}).get("skipped")
     if policy_skipped is not None:
         s.p(
-            f"稳健性（规格曲线，Simonsohn, Simmons, & Nelson, 2020）：关键效应在{_n(n_survey)}个"
-            "问卷分析规格（过快作答阈值、直线作答与注意力题的处理、构念得分、控制变量、标准误、"
-            "OLS/多层模型/结构方程）下重新估计，每个规格是一次 DVC 实验（jianfu spec-curve run）。",
-            f"Robustness (specification curve; Simonsohn, Simmons, & Nelson, 2020): the key "
-            f"effects were re-estimated under {_n(n_survey)} survey specifications (speeder "
-            "cut-off, handling of straight-liners and failed attention checks, scores, controls, "
-            "standard errors, OLS/multilevel/SEM), each one DVC experiment (jianfu spec-curve "
-            "run).",
+            f"关键效应在{n_survey}个{survey_zh}下重新估计[@simonsohn2020]，每个规格是一次 DVC 实验"
+            "（jianfu spec-curve run）。",
+            f"The key effects were re-estimated under {n_survey} {survey_en} [@simonsohn2020], "
+            "each one DVC experiment (jianfu spec-curve run).",
         )
         _note(s, skipped_note(out, [], "政策评估的规格曲线",
                               "The policy half of the specification curve",
                               also={"spec_policy": str(policy_skipped)}))  # fmt: skip
     else:
-        n_policy = fams.get("policy", {}).get("specifications", 0)
+        n_policy = cite(fams.get("policy", {}).get("specifications", 0), "n",
+                        "spec_curve_status")  # fmt: skip
         s.p(
-            f"稳健性（规格曲线，Simonsohn, Simmons, & Nelson, 2020）：关键效应在"
-            f"{_n(n_survey)}个问卷分析规格（过快作答阈值、直线作答与注意力题"
-            f"的处理、构念得分、控制变量、标准误、OLS/多层模型/结构方程）和"
-            f"{_n(n_policy)}个政策评估规格（对照组、标准误、基期水平条件、"
-            "估计量）下重新估计，每个规格是一次 DVC 实验（jianfu spec-curve run）。",
-            f"Robustness (specification curve; Simonsohn, Simmons, & Nelson, 2020): the key "
-            f"effects were re-estimated under {_n(n_survey)} survey specifications "
-            "(speeder cut-off, handling of straight-liners and failed attention checks, scores, "
-            "controls, standard errors, OLS/multilevel/SEM) and "
-            f"{_n(n_policy)} policy specifications (comparison group, "
-            "standard errors, baseline conditioning, estimator), each one DVC experiment "
-            "(jianfu spec-curve run).",
+            f"关键效应在{n_survey}个{survey_zh}和{n_policy}个政策评估规格（对照组、标准误、基期水平"
+            "条件、估计量）下重新估计[@simonsohn2020]，每个规格是一次 DVC 实验（jianfu spec-curve "
+            "run）。",
+            f"The key effects were re-estimated under {n_survey} {survey_en} and {n_policy} "
+            "policy specifications (comparison group, standard errors, baseline conditioning, "
+            "estimator) [@simonsohn2020], each one DVC experiment (jianfu spec-curve run).",
         )
     if not summary.empty:
         paths = summary[summary["kind"] == "path"]
-        robust = paths[paths["share_significant_same_sign"] >= 0.9]
+        robust = paths[paths["share_significant_same_sign"] >= rules.robust_share]
+        k = cite(len(robust), "n", "derived:spec_curve_summary")
+        n = cite(len(paths), "n", "derived:spec_curve_summary")
+        at = f"{100 * rules.robust_share:g}%"  # a rule (params), not a result
         s.p(
-            f"{len(paths)}项减负措施对形式主义负担的路径中，{len(robust)}项在至少90%的规格下"
-            f"与主分析同号且显著；各效应的规格数、中位数、范围与占比见表，规格曲线见图。",
-            f"Of the {len(paths)} paths from a measure to formalism burden, {len(robust)} have "
-            "the main analysis's sign and are significant in at least 90% of the "
-            "specifications; the table gives each effect's specifications, median, range and "
-            "shares, the figures the curves.",
+            f"{n}项减负措施对形式主义负担的路径中，{k}项在至少{at}的规格下与主分析同号且显著"
+            "（report.verdicts.robust_share）；各效应的规格数、中位数、范围与占比见表，规格曲线见图。",
+            f"Of the {n} paths from a measure to formalism burden, {k} have the main analysis's "
+            f"sign and are significant in at least {at} of the specifications "
+            "(report.verdicts.robust_share); the table gives each effect's specifications, "
+            "median, range and shares, the figures the curves.",
         )
     if status["stale"] or not status["complete"]:
         same = {"zh": "否" if status["stale"] else "是", "en": "no" if status["stale"] else "yes"}
+        got = cite(status["collected"], "n", "spec_curve_status")
+        total = cite(status["specifications"], "n", "spec_curve_status")
         s.p(
-            f"注意：已收集的实验结果与本次运行不一致或不完整（已收集{_n(status['collected'])}/"
-            f"{_n(status['specifications'])}个规格；均来自本次运行的数据、代码与设置：{same['zh']}）。"
-            "请运行 jianfu spec-curve run 更新。",
-            f"Caution: the collected experiments are out of date or incomplete "
-            f"({_n(status['collected'])} of {_n(status['specifications'])} specifications; "
-            f"all made from this run's data, code and settings: {same['en']}). Run "
-            "jianfu spec-curve run to update them.",
+            f"注意：已收集的实验结果与本次运行不一致或不完整（已收集{got}/{total}个规格；均来自本次"
+            f"运行的数据、代码与设置：{same['zh']}），假设判定未使用规格曲线。请运行 jianfu "
+            "spec-curve run 更新。",
+            f"Caution: the collected experiments are out of date or incomplete ({got} of "
+            f"{total} specifications; all made from this run's data, code and settings: "
+            f"{same['en']}), so the verdicts do not use the curve. Run jianfu spec-curve run "
+            "to update them.",
         )
     if not summary.empty:
         s.blocks += [
@@ -682,14 +956,14 @@ NOTICE = {
 
 
 def first_page(out: Outputs, source: str) -> list[tuple[str, dict[str, str]]]:
-    """The first page's paragraphs: ("notice", …) for simulated data only, then ("p", …) the
-    data the report comes from (the ingest stage's responses, valid ones and export files read;
-    whether office records were used)."""
+    """The cover's lines after the title: ("notice", …) for simulated data only, then ("p", …)
+    the data the report comes from (responses, valid ones, export files; office records)."""
     rows = out["ingest"]["survey"]["rows"]
-    n_in, n_clean = _n(rows["in"]), _n(rows["clean"])
+    n_in, n_clean = cite(rows["in"], "n", "ingest"), cite(rows["clean"], "n", "ingest")
     files = out["ingest"]["survey"].get("files")  # the number of export files read
-    from_zh = f"，来自{_n(files)}个导出文件" if files else ""
-    from_en = f", from {_n(files)} export file{'s' if files != 1 else ''}" if files else ""
+    nf = cite(files, "n", "ingest") if files else ""
+    from_zh = f"，来自{nf}个导出文件" if files else ""
+    from_en = f", from {nf} export file{'s' if files != 1 else ''}" if files else ""
     if source == "simulated":
         line = _w(
             f"数据来源：jianfu 内置的模拟数据，{n_in}份答卷（有效{n_clean}份）{from_zh}；"

@@ -12,6 +12,8 @@ Writes:
   ``reports/tables/<table>_<lang>.{docx,tex,md,html}``  every table, zh and en;
   ``reports/report.docx``, ``reports/report.html``     the report in ``report.language``;
   ``reports/FIGURES.md``                               every figure and table with its source;
+  ``--hypotheses`` (reports/hypotheses.csv)           every prediction's estimate and verdict;
+  ``--numbers`` (reports/report_numbers.csv)          every number of the text and its source;
   ``--metrics``                                        counts of figures and tables.
 """
 
@@ -24,9 +26,9 @@ from pathlib import Path
 
 from jianfu.codebook.load import load_codebook
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, atomic_path, write_json, write_text
+from jianfu.core.io import atomic_dir, atomic_path, write_csv, write_json, write_text
 from jianfu.core.params import TrackedParams, data_source
-from jianfu.report import content, document, inputs
+from jianfu.report import content, document, inputs, numbers, references, report_tables, verdicts
 from jianfu.tables import write_table
 
 LANGS = ("zh", "en")
@@ -40,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-docx", required=True, type=Path)
     parser.add_argument("--report-html", required=True, type=Path)
     parser.add_argument("--register", required=True, type=Path, help="FIGURES.md")
+    parser.add_argument("--hypotheses", required=True, type=Path, help="verdicts (CSV)")
+    parser.add_argument("--numbers", required=True, type=Path, help="the text's numbers (CSV)")
     parser.add_argument("--metrics", required=True, type=Path)
 
 
@@ -57,14 +61,68 @@ def _manifest(folder: Path) -> tuple[dict[str, dict], dict[str, str]]:
 OPTIONAL_TABLES = {"did": "aggregates", "spec_curve": "spec_curve_summary"}
 
 
-def run(args: argparse.Namespace, params: TrackedParams) -> None:
-    lang = str(params["report"]["language"])
-    if lang not in LANGS:
-        raise JianfuError(f"report.language must be one of {LANGS}, got {lang!r}")
+def _fieldwork(clean) -> tuple[str, str] | None:
+    """First and last submission date of the valid responses (None without submission times)."""
+    if "submitted_at" not in clean.columns or clean["submitted_at"].notna().sum() == 0:
+        return None
+    times = clean["submitted_at"].dropna()
+    return times.min().strftime("%Y-%m-%d"), times.max().strftime("%Y-%m-%d")
+
+
+def context(args: argparse.Namespace, params: TrackedParams) -> content.Context:
+    """Everything the text is written from: outputs, labels, codebook, verdicts."""
+    rp = params["report"]
     source = data_source(params)
     cb = load_codebook(args.codebook)
     labels = inputs.labels(cb)
     out = inputs.load(args.root)
+    curve = None
+    if out.has("spec_curve_summary") and out.has("spec_curve_status"):
+        status = out["spec_curve_status"]
+        if status["complete"] and not status["stale"]:  # a stale curve decides nothing
+            curve = out["spec_curve_summary"]
+    evidence = verdicts.Evidence(
+        coefficients=out["coefficients"],
+        effects=out["effects"],
+        aggregates=out["aggregates"] if out.has("aggregates") else None,
+        pretrends=out["pretrends"] if out.has("pretrends") else None,
+        curve=curve,
+    )
+    hyps = verdicts.hypotheses_from_params(rp["hypotheses"])
+    rules = verdicts.Rules.from_params(rp["verdicts"])
+    parts = verdicts.evaluate(hyps, evidence, rules)
+    clean = out["survey_clean"]
+    items = [str(i) for i in rp.get("sample_description") or []]
+    unknown = [i for i in items if i not in {it.id for it in cb.items}]
+    if unknown:
+        raise JianfuError(
+            f"params.yaml report.sample_description: {unknown} are not items of the codebook "
+            f"{args.codebook}"
+        )
+    invited = rp.get("invited")
+    return content.Context(
+        out=out,
+        labels=labels,
+        source=source,
+        cb=cb,
+        parts=parts,
+        summary=verdicts.summary(hyps, parts),
+        rules=rules,
+        sample=report_tables.sample_counts(clean, cb, items),
+        fieldwork=_fieldwork(clean),
+        invited=int(invited) if invited else None,
+    )
+
+
+def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    rp = params["report"]
+    lang = str(rp["language"])
+    if lang not in LANGS:
+        raise JianfuError(f"report.language must be one of {LANGS}, got {lang!r}")
+    provenance = str(rp.get("provenance", "appendix"))
+    if provenance not in ("appendix", "caption"):
+        raise JianfuError(f"report.provenance must be appendix or caption, got {provenance!r}")
+    bib = references.load_bibliography(args.root / str(rp["bibliography"]))
     manifest, figures_left_out = _manifest(args.figures)
     missing = sorted(k for k, e in manifest.items() if lang not in e["files"])
     if missing:
@@ -72,8 +130,12 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
             f"report.language is {lang!r} but the figures {missing} were not drawn in it: add "
             f"{lang!r} to figures.languages"
         )
-    sections = content.sections(out, labels, source)
-    built = content.tables(out, labels)
+    with numbers.ledger() as ledger:
+        ctx = context(args, params)
+        out, source = ctx.out, ctx.source
+        front = content.first_page(out, source)
+        sections = content.sections(ctx)
+        built = content.tables(ctx)
     # number the tables in the order the report shows them
     placed = [v for s in sections for k, v in s.blocks if k == "table" and v in built]
     order = list(dict.fromkeys(placed)) + [k for k in built if k not in placed]
@@ -84,10 +146,23 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     with atomic_dir(args.tables_out) as folder:
         for table, _ in tables.values():
             write_table(table, folder)
-    front = content.first_page(out, source)
+    doc = document.Report(
+        sections=sections,
+        tables=tables,
+        manifest=manifest,
+        figure_root=args.figures,
+        lang=lang,
+        front=front,
+        cover=rp["cover"],
+        header=rp["header"],
+        bibliography=bib,
+        provenance=provenance,
+    )
     with atomic_path(args.report_docx) as tmp:
-        counts = document.write_docx(tmp, sections, tables, manifest, args.figures, lang, front)
-    document.write_html(args.report_html, sections, tables, manifest, args.figures, lang, front)
+        counts = document.write_docx(tmp, doc)
+    document.write_html(args.report_html, doc)
+    write_csv(args.hypotheses, ctx.parts)
+    write_csv(args.numbers, numbers.frame(ledger))
     sources = {k: out.source(k) for k in inputs.FILES}
     left_out = {f"figure `{k}`": why for k, why in figures_left_out.items()}
     left_out |= {
@@ -97,7 +172,9 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     }
     register = document.figures_register(sections, tables, manifest, sources, left_out)
     write_text(args.register, register)
+    verdict_of = dict(zip(ctx.summary["hypothesis"], ctx.summary["verdict"], strict=True))
     write_json(
         args.metrics,
-        {"language": lang, "data_source": source, **counts, "left_out": sorted(left_out)},
-    )
+        {"language": lang, "data_source": source, **counts, "verdicts": verdict_of,
+         "left_out": len(left_out)},
+    )  # fmt: skip
