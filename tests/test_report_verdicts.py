@@ -113,8 +113,16 @@ def _evidence(pv=(-0.11, -0.16, -0.06, 1e-5), fb=(0.58, 0.51, 0.66, 1e-50), att=
         "measure": "yibiaotong", "outcome": "report_submissions", "estimator": "cs_notyet",
         "p_value_f": 0.04, "p_value_f_unit": 0.26,
     }])  # fmt: skip
-    curve = pd.DataFrame([{"effect": "FB<-PV", "specifications": 112,
-                           "share_significant_same_sign": 1.0, "share_significant": 1.0}])
+    curve = pd.DataFrame(
+        [
+            {
+                "effect": "FB<-PV",
+                "specifications": 112,
+                "share_significant_same_sign": 1.0,
+                "share_significant": 1.0,
+            }
+        ]
+    )
     return V.Evidence(coefs, EFFECTS, aggs, pre, curve)
 
 
