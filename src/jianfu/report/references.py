@@ -143,7 +143,7 @@ def load_bibliography(path: Path) -> dict[str, dict]:
             f"{path}: bibliography file not found (params.yaml report.bibliography)"
         ) from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except JianfuError as exc:
         raise JianfuError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
