@@ -798,6 +798,7 @@ def test_unbreakable_tokens_keep_numbers_whole():
     assert unbreakable_tokens("< .001") == ["< .001"]  # the space in a p-value does not break
     assert unbreakable_tokens(f"[{M}0.16, {M}0.06]") == [f"[{M}0.16,", f"{M}0.06]"]
     assert unbreakable_tokens("2,142") == ["2,142"]
+    assert unbreakable_tokens("[.021, .024]") == ["[.021, .024]"]  # no break before "."
     assert unbreakable_tokens("Digital empowerment") == ["Digital", "empowerment"]
     assert unbreakable_tokens("模型1 工作投入") == ["模", "型1", "工", "作", "投", "入"]
     assert is_numeric("(.84)") and is_numeric("—") and not is_numeric("Yes")

@@ -184,12 +184,20 @@ def unbreakable_tokens(text: str) -> list[str]:
     """The pieces of a cell that must stay on one line.
 
     A numeric cell breaks only after the comma of a CI (``[−0.16, −0.06]`` → ``[−0.16,``,
-    ``−0.06]``); ``< .001`` and ``−0.11***`` stay whole. Other text breaks at spaces and
-    between CJK characters (a digit or Latin letters stay with the character before them, so
-    模型1 never ends a line with 模型).
+    ``−0.06]``) when a digit or a minus follows; ``[.021, .024]``, ``< .001`` and ``−0.11***``
+    stay whole. Other text breaks at spaces and between CJK characters (a digit or Latin
+    letters stay with the character before them, so 模型1 never ends a line with 模型).
     """
     if is_numeric(text):
-        return [t + "," for t in text.split(", ")[:-1]] + [text.split(", ")[-1]]
+        pieces: list[str] = []
+        for part in text.split(", "):
+            # a line may break before a digit or a minus, never before "." (UAX #14 class IS:
+            # LibreOffice and Word keep ", .024" together), so "[.021, .024]" is one piece
+            if pieces and not part[:1].isdigit() and part[:1] != "\u2212":
+                pieces[-1] += ", " + part
+            else:
+                pieces.append(part)
+        return [t + "," for t in pieces[:-1]] + pieces[-1:]
     tokens: list[str] = []
     for word in text.split():
         current = ""
