@@ -26,7 +26,7 @@
 # | CONSORT 式清洗流程 | `reports/ingest/cleaning_flow.csv` | `ingest` |
 # | 单元格问题（如超出取值范围） | `reports/ingest/cell_issues.csv` | `ingest` |
 # | 清洗后数据与隔离区 | `data/processed/survey/{clean,quarantine}.parquet` | `ingest` |
-# | 各清洗规则对照模拟真值的精确率与召回率 | `metrics/cleaning_quality.json` | `verify_cleaning` |
+# | 规则对照真值的精确率、召回率 | `reports/recovery/cleaning/summary.json` | `verify_cleaning` |
 # | 部门业务数据校验 | `reports/ingest/admin_validation_report.json` | `ingest` |
 #
 # 想用同样的步骤清洗自己的导出文件，请看 `06_bring_your_own_data`。
@@ -230,7 +230,7 @@ clean.filter(like="flag_").sum().rename("rows flagged (kept)").to_frame()
 
 # %%
 if params["data"]["source"] == "simulated":
-    quality = read("metrics/cleaning_quality.json")
+    quality = read("reports/recovery/cleaning/summary.json")
     display(pd.DataFrame(quality["rules"]).T)
 else:
     print("real data: no truth to score the rules against")
@@ -284,7 +284,7 @@ print(f"{official[top]} ({int(top)}): {list(spellings.loc[top, 'unique'])}")
 # %%
 display(pd.DataFrame(towns["flagged"]))
 if params["data"]["source"] == "simulated":
-    print(read("metrics/cleaning_quality.json")["townships"])
+    print(read("reports/recovery/cleaning/summary.json")["townships"])
 
 # %% [markdown]
 # ## 4. De-identification

@@ -130,7 +130,7 @@ display(by_item.sort_values("r_drop").head(8).round(3))
 # %%
 kmo = read("reports/measure/kmo.csv")
 bartlett = read("reports/measure/bartlett.csv").iloc[0]
-overall_kmo = read("metrics/measure.json")["kmo"]
+overall_kmo = read("reports/measure/summary.json")["kmo"]
 print(f"KMO overall = {overall_kmo:.3f}; lowest item MSA = {kmo['msa'].min():.3f}")
 print(
     f"Bartlett χ²({bartlett['df']:.0f}) = {bartlett['chisq']:,.0f}, "
@@ -237,7 +237,7 @@ print(f"largest |HTMT| = {htmt.abs().max().max():.2f}")
 
 # %%
 harman = read("reports/measure/harman.json")
-share = read("metrics/measure.json")["harman_first_factor_share"]
+share = read("reports/measure/summary.json")["harman_first_factor_share"]
 print(f"Harman: the first factor explains {share:.1%} (criterion {harman['criterion']:.0%})")
 method = read("reports/measure/method_factor.json")
 print(

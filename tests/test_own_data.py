@@ -186,6 +186,8 @@ def test_truth_stages_are_skipped_on_own_data(tmp_path, monkeypatch):
                 "x",
                 "--truth",
                 "x",
+                "--out",
+                "cleaning",
                 "--metrics",
                 "m/cleaning.json",
             ]
@@ -193,6 +195,7 @@ def test_truth_stages_are_skipped_on_own_data(tmp_path, monkeypatch):
         == 0
     )
     assert "simulated truth" in skipped_reason(tmp_path / "m/cleaning.json")
+    assert [f.name for f in (tmp_path / "cleaning").iterdir()] == [SKIP_FILE]
     assert (
         main(
             [
@@ -287,16 +290,22 @@ def test_readme_own_survey_word_for_word_leaves_the_export_untouched(
 
     # the survey stages ran on the two files; the truth and policy stages were skipped
     ingest = json.loads((member / "metrics/ingest.json").read_text(encoding="utf-8"))
-    assert ingest["source"] == "own" and ingest["survey"]["files"] == 2
-    rows = ingest["survey"]["rows"]
-    assert rows["in"] == rows["clean"] + rows["quarantined"]
+    assert ingest["source"] == "own" and ingest["files"] == 2
+    assert ingest["rows_in"] == ingest["rows_clean"] + ingest["rows_quarantined"]
+    assert "admin_rows_quarantined" not in ingest  # no office records
+    detail = json.loads((member / "reports/ingest/summary.json").read_text(encoding="utf-8"))
+    assert detail["survey"]["rows"]["in"] == ingest["rows_in"] and detail["admin"] == {}
     for path in ("metrics/cleaning_quality.json", "metrics/survey_recovery.json",
                  "metrics/panel.json", "metrics/policy.json", "metrics/policy_recovery.json",
-                 "metrics/spec_policy.json"):  # fmt: skip
+                 "metrics/spec_policy.json", "reports/recovery/cleaning",
+                 "reports/recovery/policy"):  # fmt: skip
         assert skipped_reason(member / path), path
     assert "skipped:" in log
     models = json.loads((member / "metrics/models.json").read_text(encoding="utf-8"))
     assert models and not skipped_reason(member / "metrics/models.json")
+    # the township workload (H7) is left out of every spec that names it: counted, and listed
+    models_detail = json.loads((member / "reports/models/summary.json").read_text("utf-8"))
+    assert models["specs_without_workload"] == len(models_detail["terms_left_out"]) > 0
     assert (member / "reports/report.docx").exists()
     assert not (member / "data/own/survey/SKIPPED.json").exists()
 
@@ -376,10 +385,13 @@ def test_own_office_records_are_read_when_supplied(pipeline_project, tmp_path, m
          "--data-out", "processed", "--reports-out", "reports", "--metrics", "ingest.json"]
     )  # fmt: skip
     assert code == 0
-    metrics = json.loads((tmp_path / "ingest.json").read_text(encoding="utf-8"))
+    metrics = json.loads((tmp_path / "reports/summary.json").read_text(encoding="utf-8"))
     assert metrics["source"] == "own"
     assert set(metrics["admin"]) == {"events", "hotline", "rollout"}
     assert metrics["admin"]["rollout"]["rows_in"] == len(rollout)
+    headline = json.loads((tmp_path / "ingest.json").read_text(encoding="utf-8"))
+    quarantined = sum(t["rows_quarantined"] for t in metrics["admin"].values())
+    assert headline["admin_rows_quarantined"] == quarantined
     assert skipped_reason(tmp_path / "processed/admin") is None
     assert (tmp_path / "processed/admin/rollout.parquet").exists()
     after = {p.relative_to(own): sha256(p) for p in own.rglob("*") if p.is_file()}

@@ -269,7 +269,9 @@ def test_cleaning_rules_and_township_matcher_recover_the_truth(project):
     """Step 3 acceptance on the simulated data: every rule's precision and recall ≥ 0.95;
     ≥ 98 % of townships matched correctly, the rest flagged (no confident wrong match)."""
     path, _, _ = project
-    quality = json.loads((path / "metrics/cleaning_quality.json").read_text(encoding="utf-8"))
+    quality = json.loads(
+        (path / "reports/recovery/cleaning/summary.json").read_text(encoding="utf-8")
+    )
     for rule, score in quality["rules"].items():
         assert score["precision"] >= 0.95 and score["recall"] >= 0.95, (rule, score)
     towns = quality["townships"]
@@ -282,7 +284,7 @@ def test_every_row_is_accounted_for(project):
     import pyarrow.parquet as pq
 
     path, _, _ = project
-    metrics = json.loads((path / "metrics/ingest.json").read_text(encoding="utf-8"))
+    metrics = json.loads((path / "reports/ingest/summary.json").read_text(encoding="utf-8"))
     survey = path / "data/processed/survey"
     rows = metrics["survey"]["rows"]
     raw = pd.read_excel(next((path / "data/simulated/survey").glob("*_按文本_*.xlsx")), dtype=str)
@@ -336,7 +338,7 @@ def test_measurement_recovers_the_simulated_truth(project):
     import pandas as pd
 
     path, _, _ = project
-    metrics = json.loads((path / "metrics/measure.json").read_text(encoding="utf-8"))
+    metrics = json.loads((path / "reports/measure/summary.json").read_text(encoding="utf-8"))
     for construct, rel in metrics["reliability"].items():
         # DOMAIN_FACTS §1: α .80–.95 in cadre samples; the simulation targets that range
         assert 0.78 <= rel["alpha"] <= 0.96 and 0.78 <= rel["omega"] <= 0.96, construct
@@ -388,7 +390,9 @@ def test_policy_estimators_recover_the_true_att(project):
     import pandas as pd
 
     path, _, _ = project
-    metrics = json.loads((path / "metrics/policy_recovery.json").read_text(encoding="utf-8"))
+    metrics = json.loads(
+        (path / "reports/recovery/policy/summary.json").read_text(encoding="utf-8")
+    )
     assert metrics["attgt_cells"] > 1000
     assert metrics["attgt_coverage_unit_se"] >= 0.90
     # cluster-robust SEs of cells in cohorts of few districts are too small (documented)

@@ -39,6 +39,9 @@ NEEDED = [
     "reports/measure",
     "reports/models",
     "reports/robustness",
+    # the stages' detail (metrics/*.json holds only their headline numbers)
+    "reports/ingest/summary.json",
+    "reports/measure/summary.json",
     *(f"metrics/{m}.json" for m in ("ingest", "measure", "models", "spec_survey")),
 ]
 # the stages' own reasons; the Chinese report words them in Chinese (`reason_zh`)
@@ -47,7 +50,7 @@ NO_ADMIN = params_mod.NO_RECORDS.format(folder="data/own/admin")
 NO_TRUTH_ZH, NO_ADMIN_ZH = params_mod.reason_zh(NO_TRUTH), params_mod.reason_zh(NO_ADMIN)
 #: stage -> (its output folders, its metrics file), as each writes them when skipped
 SKIPPED = {
-    "verify_cleaning": ((), "metrics/cleaning_quality.json", NO_TRUTH),
+    "verify_cleaning": (("reports/recovery/cleaning",), "metrics/cleaning_quality.json", NO_TRUTH),
     "simulate": (("data/simulated/survey", "data/truth"), "metrics/simulate.json", NO_TRUTH),
     "ingest (office records)": (("data/processed/admin",), None, NO_ADMIN),
     "survey_recovery": (("reports/recovery/survey",), "metrics/survey_recovery.json", NO_TRUTH),
@@ -59,7 +62,7 @@ SKIPPED = {
 POLICY_FIGURES = {"event_study", "event_study_documents", "workload_trends", "hotline",
                   "district_map", "spec_curve_att"}  # fmt: skip
 TRUTH_FIGURES = {"recovery", "policy_recovery"}
-#: the number of export files the own-data ingest read (metrics/ingest.json survey.files)
+#: the number of export files the own-data ingest read (reports/ingest/summary.json survey.files)
 FILES_READ = 2
 
 
@@ -127,10 +130,11 @@ def own(request, tmp_path_factory) -> Path:
         copy(source / rel, project / rel)
     write_skip_markers(project)
     _own_robustness(project)
-    ingest = json.loads((project / "metrics/ingest.json").read_text(encoding="utf-8"))
+    summary = project / "reports/ingest/summary.json"
+    ingest = json.loads(summary.read_text(encoding="utf-8"))
     ingest["survey"]["files"] = FILES_READ
-    ingest.pop("admin", None)
-    (project / "metrics/ingest.json").write_text(json.dumps(ingest), encoding="utf-8")
+    ingest["admin"] = {}  # as the ingest stage writes it without office records
+    summary.write_text(json.dumps(ingest), encoding="utf-8")
     _params(project)
     run_figures(project)
     run_report(project)
@@ -167,7 +171,8 @@ def test_figures_leave_out_what_skipped_stages_did_not_make(own):
 
 
 def test_report_names_its_data_and_carries_no_simulated_notice(own):
-    rows = json.loads((own / "metrics/ingest.json").read_text(encoding="utf-8"))["survey"]["rows"]
+    summary = (own / "reports/ingest/summary.json").read_text(encoding="utf-8")
+    rows = json.loads(summary)["survey"]["rows"]
     text = _docx_text(own / "reports/report.docx")
     html = (own / "reports/report.html").read_text(encoding="utf-8")
     page = re.sub(r"<[^>]+>", "", re.sub(r'src="data:[^"]*"', "", html))

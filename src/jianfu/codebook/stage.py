@@ -1,7 +1,9 @@
 """Stage `questionnaire`: render the printable questionnaire from the codebook.
 
 Reads: the codebook (and the reference files its scales name); params `questionnaire.*`.
-Writes: ``<out>/questionnaire_<lang>.md`` and ``.docx``, and a JSON summary of the instrument.
+Writes: ``<out>/questionnaire_<lang>.md`` and ``.docx``, ``<out>/summary.json`` (the counts that
+describe the instrument: `summarize`) and ``--summary``, the headline counts (DVC metrics:
+`headline`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--summary",
         required=True,
         type=Path,
-        help="JSON file with item and construct counts (a DVC metric)",
+        help="JSON file with the headline item and construct counts (a DVC metric)",
     )
 
 
 def summarize(cb) -> dict:
-    """Counts that describe the instrument (reported as DVC metrics)."""
+    """Counts that describe the instrument (``<out>/summary.json``)."""
     return {
         "codebook_version": cb.version,
         "questions": len(cb.questions),
@@ -51,4 +53,15 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
             save_docx(
                 render_docx(cb, lang, font=east_asian_font), tmp / f"questionnaire_{lang}.docx"
             )
-    write_json(args.summary, summarize(cb))
+        detail = summarize(cb)
+        write_json(tmp / "summary.json", detail)
+    write_json(args.summary, headline(detail))
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics: the `summarize` counts without the per-construct and per-block lists."""
+    return {
+        **{k: v for k, v in detail.items() if not isinstance(v, dict)},
+        "constructs": len(detail["items_per_construct"]),
+        "blocks": len(detail["items_per_block"]),
+    }

@@ -15,8 +15,9 @@ Writes:
   ``<data-out>/admin/``   clean and quarantined events, hotline tickets, roll-out, registry —
                           or only SKIPPED.json when there are no office records (own data);
   ``<reports-out>/``      the mapping and cleaning report (JSON), the CONSORT-style flow and
-                          the cell issues (CSV for Excel), the office records' validation;
-  ``--metrics``           counts per rule and table (DVC metrics).
+                          the cell issues (CSV for Excel), the office records' validation,
+                          ``summary.json`` (counts per rule and table);
+  ``--metrics``           the headline counts (DVC metrics: rows in, clean, quarantined …).
 """
 
 from __future__ import annotations
@@ -144,24 +145,45 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
             with atomic_dir(args.data_out / "admin") as admin_dir:
                 admin_reports = validate_admin(admin_in, admin_dir, p["admin"])
         write_json(report_dir / "admin_validation_report.json", admin_reports)
-    write_json(
-        args.metrics,
-        {
-            "source": source,
-            "survey": {
-                "files": len(paths),
-                "rows": report["rows"],
-                "reasons": report["reasons"],
-                "townships": {
-                    k: v for k, v in report["townships"].items() if k in ("by_status", "by_method")
-                },
-            },
-            "admin": {
-                name: {k: r[k] for k in ("rows_in", "rows_clean", "rows_quarantined")}
-                for name, r in admin_reports.items()
+        detail = summary(source, len(paths), report, admin_reports)
+        write_json(report_dir / "summary.json", detail)
+    write_json(args.metrics, headline(detail))
+
+
+def summary(source: str, files: int, report: dict, admin_reports: dict) -> dict:
+    """Counts per rule and table (``<reports-out>/summary.json``; the report reads it)."""
+    return {
+        "source": source,
+        "survey": {
+            "files": files,
+            "rows": report["rows"],
+            "reasons": report["reasons"],
+            "townships": {
+                k: v for k, v in report["townships"].items() if k in ("by_status", "by_method")
             },
         },
-    )
+        "admin": {
+            name: {k: r[k] for k in ("rows_in", "rows_clean", "rows_quarantined")}
+            for name, r in admin_reports.items()
+        },
+    }
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics: rows in / clean / quarantined, files, unmatched townships and the office
+    records' quarantined rows (none without office records); the detail is in `summary`."""
+    survey = detail["survey"]
+    out = {
+        "source": detail["source"],
+        "files": survey["files"],
+        "rows_in": survey["rows"]["in"],
+        "rows_clean": survey["rows"]["clean"],
+        "rows_quarantined": survey["rows"]["quarantined"],
+        "townships_unmatched": survey["townships"].get("by_status", {}).get("unmatched", 0),
+    }
+    if detail["admin"]:
+        out["admin_rows_quarantined"] = sum(t["rows_quarantined"] for t in detail["admin"].values())
+    return out
 
 
 def validate_admin(files: dict[str, Path], out: Path, p) -> dict:

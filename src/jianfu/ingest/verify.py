@@ -3,7 +3,9 @@
 Only meaningful for the built-in simulated data, whose truth (`data/truth/`) says which export
 rows are speeders, straight-liners, duplicates and so on, and which township each respondent
 really belongs to. Reads the ingest stage's clean and quarantined rows (de-identified; matched
-by 序号) and writes the scores as DVC metrics.
+by 序号); writes every rule's scores and the township matching accuracy to
+``<out>/summary.json`` and the headline (lowest precision and recall, errors, township accuracy:
+`headline`) as DVC metrics.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jianfu.core.io import write_json, write_skipped
+from jianfu.core.io import atomic_dir, write_json, write_skipped
 from jianfu.core.params import NO_TRUTH, TrackedParams, data_source
 from jianfu.ingest.clean import RULES, precision_recall
 
@@ -35,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--survey", required=True, type=Path, help="ingest's survey folder")
     parser.add_argument("--report", required=True, type=Path, help="ingest's reports folder")
     parser.add_argument("--truth", required=True, type=Path, help="the simulator's truth")
+    parser.add_argument("--out", required=True, type=Path, help="folder for summary.json")
     parser.add_argument("--metrics", required=True, type=Path)
 
 
@@ -95,11 +98,35 @@ def township_accuracy(flags: pd.DataFrame, truth: Path) -> dict:
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
     if data_source(params) != "simulated":
-        write_skipped("verify_cleaning", NO_TRUTH, metrics=args.metrics)
+        write_skipped("verify_cleaning", NO_TRUTH, [args.out], args.metrics)
         return
     clean = pd.read_parquet(args.survey / "clean.parquet")
     quarantine = pd.read_parquet(args.survey / "quarantine.parquet")
     report = json.loads((args.report / "survey_ingest_report.json").read_text(encoding="utf-8"))
     flags = rule_flags(clean, quarantine)
     scores = precision_recall(flags, truth_flags(flags, args.truth, report["file"]))
-    write_json(args.metrics, {"rules": scores, "townships": township_accuracy(flags, args.truth)})
+    detail = {"rules": scores, "townships": township_accuracy(flags, args.truth)}
+    with atomic_dir(args.out) as out:
+        write_json(out / "summary.json", detail)
+    write_json(args.metrics, headline(detail))
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics: rules scored, the lowest precision and recall over them, the rows wrongly
+    flagged or missed in all, and the township matcher's accuracy."""
+    rules = detail["rules"].values()
+
+    def lowest(key: str) -> float | None:
+        values = [r[key] for r in rules if r[key] is not None]
+        return min(values) if values else None
+
+    towns = detail["townships"]
+    return {
+        "rules": len(detail["rules"]),
+        "precision_min": lowest("precision"),
+        "recall_min": lowest("recall"),
+        "false_positives": sum(r["false_positives"] for r in rules),
+        "false_negatives": sum(r["false_negatives"] for r in rules),
+        "townships_matched_correctly": towns["matched_correctly"],
+        "townships_confident_wrong": towns["confident_wrong_matches"],
+    }

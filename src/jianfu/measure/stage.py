@@ -8,8 +8,10 @@ Writes:
                        construct and per item, KMO and Bartlett, parallel analysis and EFA
                        loadings, CFA estimates and fit, CR / AVE / ω (labelled variants), the
                        Fornell–Larcker table, HTMT (both variants), Harman's test and the
-                       latent method-factor comparison;
-  ``--metrics``        α and ω per construct, CFI, TLI, RMSEA, SRMR (DVC metrics).
+                       latent method-factor comparison; ``summary.json``: α and ω per
+                       construct, CFI, TLI, RMSEA, SRMR, KMO, Harman's share;
+  ``--metrics``        the headline numbers (DVC metrics): CFI, TLI, RMSEA, SRMR, lowest α
+                       and ω, KMO, EFA factors, Harman's share.
 """
 
 from __future__ import annotations
@@ -162,10 +164,7 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
                 {k: v for k, v in method.items() if k not in ("fits", "results", "loading_change")}
             ),
         )
-
-    write_json(
-        args.metrics,
-        {
+        detail = {
             "reliability": {
                 row.construct: {
                     "alpha": _round(row.raw_alpha),
@@ -177,8 +176,25 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
             "kmo": _round(adequacy.overall),
             "efa_factors": int(n_factors),
             "harman_first_factor_share": _round(harman["first_factor_share"]),
-        },
-    )
+        }
+        write_json(tables / "summary.json", detail)
+    write_json(args.metrics, headline(detail))
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics: CFA fit, the lowest α and ω over the constructs, KMO, Harman's share
+    (per construct in ``summary.json``)."""
+    reliability = detail["reliability"].values()
+    alphas = [r["alpha"] for r in reliability if r["alpha"] is not None]
+    omegas = [r["omega"] for r in reliability if r["omega"] is not None]
+    return {
+        **detail["cfa"],
+        "alpha_min": min(alphas, default=None),
+        "omega_min": min(omegas, default=None),
+        "kmo": detail["kmo"],
+        "efa_factors": detail["efa_factors"],
+        "harman_share": detail["harman_first_factor_share"],
+    }
 
 
 def _jsonable(value):

@@ -9,8 +9,9 @@ Writes:
   ``<data-out>/{coefficients,fit,effects}.parquet``  tidy results of every spec
                                     (`jianfu.models.specs`);
   ``<tables-out>/``                 the same as CSV (for Excel) plus per-spec extras
-                                    (``<spec>__<table>.csv``: Table 1, SEM parameter table…);
-  ``--metrics``                     key numbers per spec (DVC metrics).
+                                    (``<spec>__<table>.csv``: Table 1, SEM parameter table…)
+                                    and ``summary.json``: key numbers per spec (`metrics`);
+  ``--metrics``                     the headline numbers (DVC metrics, `headline`).
 """
 
 from __future__ import annotations
@@ -192,10 +193,11 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
             if output.process:  # the same results in the layout SPSS/PROCESS users know
                 text = process_layout.spec_text(name, output.process)
                 write_text(tables / f"process_{name}.txt", text)
-    summary = metrics(coefficients, fit, effects, data)
-    if dropped:
-        summary["terms_left_out"] = dropped
-    write_json(args.metrics, summary)
+        summary = metrics(coefficients, fit, effects, data)
+        if dropped:
+            summary["terms_left_out"] = dropped
+        write_json(tables / "summary.json", summary)
+    write_json(args.metrics, headline(summary))
 
 
 def _without_term(formula: str, name: str) -> str:
@@ -257,4 +259,36 @@ def metrics(
     out["significant_share"] = _round(
         float(np.mean(coefficients["p"].dropna() < 0.05)) if coefficients["p"].notna().any() else 0
     )
+    return out
+
+
+def headline(summary: dict) -> dict:
+    """The DVC metrics from `metrics`' key numbers: N, specs fitted, the SEM's fit, H1's R²,
+    the share of significant coefficients, the indirect effects and how many have a CI
+    without 0, and how many specs lost a term (own data without office records)."""
+    specs_fit = summary["specs"]
+    # the spec named "sem" first, else any spec reporting CFI (a renamed SEM spec)
+    with_fit = sorted(specs_fit.items(), key=lambda kv: kv[0] != "sem")
+    sem = next((eq for _, eqs in with_fit for eq in eqs.values() if "cfi" in eq), {})
+    h1 = next(
+        (eq["r2"] for name, eqs in specs_fit.items() if name.startswith("h1")
+         for eq in eqs.values() if "r2" in eq), None,
+    )  # fmt: skip
+    indirect = summary["indirect_effects"].values()
+    excluding_0 = [
+        e for e in indirect
+        if None not in e["ci"] and (e["ci"][0] > 0 or e["ci"][1] < 0)
+    ]  # fmt: skip
+    out = {
+        "n": summary["n"],
+        "specs": len(specs_fit),
+        "sem_cfi": sem.get("cfi"),
+        "sem_rmsea": sem.get("rmsea"),
+        "h1_r2": h1,
+        "significant_share": summary["significant_share"],
+        "indirect_effects": len(summary["indirect_effects"]),
+        "indirect_ci_without_0": len(excluding_0),
+    }
+    if "terms_left_out" in summary:
+        out["specs_without_workload"] = len(summary["terms_left_out"])
     return out

@@ -17,8 +17,8 @@ small (the treated units' influence sums to ~0 within their cluster; Conley & Ta
 The table reports the number of districts in each cohort so the two can be read side by side.
 
 Reads: the policy stage's tables, the township-month panel (cohort sizes), the truth; params
-``data.source`` (skipped for own data). Writes ``<out>/{attgt,aggregates}_recovery.csv`` and
-``--metrics``.
+``data.source`` (skipped for own data). Writes ``<out>/{attgt,aggregates}_recovery.csv``,
+``<out>/summary.json`` (every coverage: `summary`) and ``--metrics`` (the headline: `headline`).
 """
 
 from __future__ import annotations
@@ -213,4 +213,21 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     with atomic_dir(args.out) as out:
         write_csv(out / "attgt_recovery.csv", cells)
         write_csv(out / "aggregates_recovery.csv", aggs)
-    write_json(args.metrics, summary(cells, aggs))
+        detail = summary(cells, aggs)
+        write_json(out / "summary.json", detail)
+    write_json(args.metrics, headline(detail))
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics from `summary`: the cells' coverage (both SE types, and cluster SEs in
+    cohorts of 5+ districts) and each estimator's coverage of the simple aggregate."""
+    out = {
+        "cells": detail["attgt_cells"],
+        "coverage_unit_se": detail["attgt_coverage_unit_se"],
+        "coverage_cluster_se": detail["attgt_coverage_cluster_se"],
+        "coverage_cluster_se_5plus": detail["attgt_coverage_cluster_se_cohorts_5plus_districts"],
+    }
+    for estimator, by_agg in sorted(detail["aggregates"].items()):
+        if "simple" in by_agg:
+            out[f"simple_coverage_{estimator}"] = by_agg["simple"]["coverage"]
+    return out

@@ -22,7 +22,8 @@ For every measure and each of its outcomes (``policy.effects``) on the township-
 
 Reads: ``data/processed/panel/township_month.parquet``; params ``policy.*``.
 Writes: ``<data-out>/{attgt,aggregates,event_study,pretrends,notes}.parquet``, the same as CSV
-in ``<tables-out>``, and ``--metrics``.
+in ``<tables-out>`` with ``summary.json`` (every simple ATT and pre-trend p-value, `metrics`),
+and ``--metrics`` (the headline counts and shares, `headline`).
 """
 
 from __future__ import annotations
@@ -305,7 +306,9 @@ def _run(args: argparse.Namespace, params: TrackedParams) -> None:
     with atomic_dir(args.tables_out) as out:
         for name, table in tables.items():
             write_csv(out / f"{name}.csv", table)
-    write_json(args.metrics, metrics(tables["aggregates"], tables["pretrends"]))
+        summary = metrics(tables["aggregates"], tables["pretrends"])
+        write_json(out / "summary.json", summary)
+    write_json(args.metrics, headline(summary))
     print(f"jianfu policy: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 
@@ -329,3 +332,30 @@ def metrics(aggregates: pd.DataFrame, pretrends: pd.DataFrame) -> dict:
         if not pd.isna(getattr(r, "p_value_f_unit", np.nan)):
             out["pretrend_p_f_unit"].setdefault(key, {})[r.estimator] = rnd(r.p_value_f_unit)
     return out
+
+
+#: the p-value below which a pre-trend test counts as rejecting parallel trends in `headline`
+PRETREND_P = 0.05
+
+
+def headline(summary: dict) -> dict:
+    """The DVC metrics from `metrics`' numbers: how many simple ATTs (measure → outcome ×
+    estimator) and the share whose CI excludes 0; how many pre-trend F tests and the share with
+    p < `PRETREND_P` (cluster-robust)."""
+    atts = [e for by_est in summary["att"].values() for e in by_est.values()]
+    without_0 = [
+        e for e in atts if None not in e["ci"] and (e["ci"][0] > 0 or e["ci"][1] < 0)
+    ]  # fmt: skip
+    tests = [p for by_est in summary["pretrend_p_f"].values() for p in by_est.values()]
+    tests = [p for p in tests if p is not None]
+
+    def share(part: list, whole: list) -> float | None:
+        return round(len(part) / len(whole), 4) if whole else None
+
+    return {
+        "pairs": len(summary["att"]),
+        "atts": len(atts),
+        "atts_ci_without_0": share(without_0, atts),
+        "pretrend_tests": len(tests),
+        "pretrend_p_below_05": share([p for p in tests if p < PRETREND_P], tests),
+    }

@@ -12,7 +12,9 @@ Writes:
   ``<out>/power_curves_{zh,en}.{pdf,svg,png}``  the power curves;
   ``--checkpoint``                finished replications (JSON lines), kept between runs so that
                                   an interrupted run resumes (declare it ``persist: true``);
-  ``--metrics``                   power and coverage per estimand and design (DVC metrics).
+  ``<out>/summary.json``           power, coverage, bias per estimand, design and effect level
+                                  (rounded, nested: `metrics`);
+  ``--metrics``                   the headline numbers (DVC metrics, `headline`).
 """
 
 from __future__ import annotations
@@ -92,7 +94,9 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
         for lang in LANGS:
             fig = power_curves(summary, lang, alpha=study.model.alpha)
             save_figure(fig, out / f"power_curves_{lang}")
-    write_json(args.metrics, metrics(summary))
+        detail = metrics(summary)
+        write_json(out / "summary.json", detail)
+    write_json(args.metrics, headline(detail))
     _progress(f"done: {args.out}")
 
 
@@ -112,3 +116,23 @@ def metrics(summary: pd.DataFrame) -> dict:
             "n_reps": int(r.n_reps),
         }
     return out
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics from `metrics`' nested numbers: how many estimands, designs and effect
+    levels, replications per cell, and the range of power and coverage over all cells."""
+    cells = [c for by_design in detail.values() for c in by_design.values()]
+
+    def extreme(fn, key: str) -> float | None:
+        values = [c[key] for c in cells if c[key] is not None]
+        return fn(values) if values else None
+
+    return {
+        "estimands": len(detail),
+        "cells": len(cells),
+        "replications_min": extreme(min, "n_reps"),
+        "power_min": extreme(min, "power"),
+        "power_max": extreme(max, "power"),
+        "coverage_min": extreme(min, "coverage"),
+        "coverage_max": extreme(max, "coverage"),
+    }

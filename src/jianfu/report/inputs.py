@@ -20,11 +20,11 @@ from jianfu.figures.policy import ESTIMATOR_LABELS, MEASURE_LABELS, OUTCOME_LABE
 
 #: input key -> (stage, path relative to the project root)
 FILES: dict[str, tuple[str, str]] = {
-    "ingest": ("ingest", "metrics/ingest.json"),
+    "ingest": ("ingest", "reports/ingest/summary.json"),
     "cleaning_flow": ("ingest", "reports/ingest/cleaning_flow.csv"),
-    "cleaning_quality": ("verify_cleaning", "metrics/cleaning_quality.json"),
-    "simulate": ("simulate", "metrics/simulate.json"),
-    "measure": ("measure", "metrics/measure.json"),
+    "cleaning_quality": ("verify_cleaning", "reports/recovery/cleaning/summary.json"),
+    "simulate": ("simulate", "data/truth/summary.json"),
+    "measure": ("measure", "reports/measure/summary.json"),
     "reliability": ("measure", "reports/measure/reliability.csv"),
     "cr_ave": ("measure", "reports/measure/cr_ave.csv"),
     "fornell_larcker": ("measure", "reports/measure/fornell_larcker.csv"),
@@ -40,9 +40,10 @@ FILES: dict[str, tuple[str, str]] = {
     "panel": ("panel", "metrics/panel.json"),
     "aggregates": ("policy", "data/processed/policy/aggregates.parquet"),
     "pretrends": ("policy", "data/processed/policy/pretrends.parquet"),
-    "policy_recovery": ("policy_recovery", "metrics/policy_recovery.json"),
+    "policy_recovery": ("policy_recovery", "reports/recovery/policy/summary.json"),
     "spec_curve_summary": ("spec_curve", "reports/robustness/summary.csv"),
     "spec_curve_status": ("spec_curve", "reports/robustness/status.json"),
+    "survey_clean": ("ingest", "data/processed/survey/clean.parquet"),
 }
 
 

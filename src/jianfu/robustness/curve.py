@@ -21,7 +21,8 @@ within the effect, whether it is the main specification, significance),
 ``<out>/summary.csv`` (per effect: number of specifications, the main estimate, median,
 range, share with the main estimate's sign, share significant at ``alpha``, share significant
 with that sign — the descriptive specification-curve summary of Simonsohn et al. 2020) and
-``<out>/status.json``; ``--metrics`` holds the counts, the staleness flag and the summary.
+``<out>/status.json`` and ``<out>/summary.json`` (the counts, the staleness flag and the
+summary per effect); ``--metrics`` holds the headline (`headline`).
 """
 
 from __future__ import annotations
@@ -239,9 +240,7 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
         write_csv(folder / "spec_curve.csv", table)
         write_csv(folder / "summary.csv", summ)
         write_json(folder / "status.json", status)
-    write_json(
-        args.metrics,
-        {
+        detail = {
             "specifications": status["specifications"],
             "collected": status["collected"],
             "complete": status["complete"],
@@ -255,5 +254,20 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
                 }
                 for _, r in summ.iterrows()
             },
-        },
-    )
+        }
+        write_json(folder / "summary.json", detail)
+    write_json(args.metrics, headline(detail))
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics: the grid's counts, completeness and staleness, the number of effects and
+    the lowest and median share of specifications in which an effect is significant (per effect
+    in ``<out>/summary.json`` and ``summary.csv``)."""
+    shares = [e["share_significant"] for e in detail["effects"].values()]
+    shares = sorted(s for s in shares if s is not None)
+    return {
+        **{k: v for k, v in detail.items() if k != "effects"},
+        "effects": len(detail["effects"]),
+        "share_significant_min": shares[0] if shares else None,
+        "share_significant_median": _round(float(np.median(shares))) if shares else None,
+    }

@@ -7,8 +7,8 @@ Writes:
                      workload events (streamed) and 12345 hotline tickets;
   ``<truth-out>/``   the truth: parameters and estimands (JSON), respondents' latent scores and
                      true townships, true ATT(g,t) per measure and outcome, every dirty row with
-                     its reason;
-  ``--metrics``      counts (DVC metrics).
+                     its reason; ``summary.json``: counts per reason, table and event type;
+  ``--metrics``      the headline counts (DVC metrics, `headline`).
 """
 
 from __future__ import annotations
@@ -137,11 +137,9 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
         att.to_parquet(truth_dir / "att.parquet", index=False)
         admin_dirt = pd.concat([events["dirt"], hotline["dirt"]], ignore_index=True)
         admin_dirt.to_parquet(truth_dir / "admin_dirt.parquet", index=False)
-    reasons = draw.dirt.drop_duplicates(["seq", "reason"])["reason"].value_counts()
-    admin_reasons = admin_dirt.groupby(["table", "reason"]).size()
-    write_json(
-        args.metrics,
-        {
+        reasons = draw.dirt.drop_duplicates(["seq", "reason"])["reason"].value_counts()
+        admin_reasons = admin_dirt.groupby(["table", "reason"]).size()
+        detail = {
             "survey": {
                 "respondents": draw.truth["design"]["respondents"],
                 "submissions": draw.truth["design"]["submissions"],
@@ -157,5 +155,23 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
                 "hotline_tickets": int(hotline["rows"]),
                 "dirty_rows": {f"{t}.{r}": int(v) for (t, r), v in sorted(admin_reasons.items())},
             },
-        },
-    )
+        }
+        write_json(truth_dir / "summary.json", detail)
+    write_json(args.metrics, headline(detail))
+
+
+def headline(detail: dict) -> dict:
+    """The DVC metrics: respondents, submissions, the dirty survey rows (each counted once per
+    reason, so a row with two reasons counts twice), townships, event rows, hotline tickets and
+    dirty office rows; per reason and type in ``<truth-out>/summary.json``."""
+    survey, admin_ = detail["survey"], detail["admin"]
+    return {
+        "respondents": survey["respondents"],
+        "submissions": survey["submissions"],
+        "dirty_row_reasons": sum(survey["dirty_rows"].values()),
+        "blank_rows": survey["blank_rows"],
+        "townships": survey["townships"],
+        "event_rows": admin_["event_rows"],
+        "hotline_tickets": admin_["hotline_tickets"],
+        "admin_dirty_rows": sum(admin_["dirty_rows"].values()),
+    }
