@@ -314,3 +314,26 @@ def test_pipeline_report_and_tables_keep_every_number_whole(pipeline_project, tm
     texts = render_pdf_text(files, tmp_path / "pdf")
     for path, text in texts.items():
         assert broken_numbers(table_numbers(path), text) == [], path.name
+
+
+# --- the questionnaire's matrix questions ---------------------------------------------------
+
+
+def test_matrix_questions_give_the_item_wording_most_of_the_width(codebook):
+    from jianfu.codebook.render import matrix_widths, render_docx
+
+    widths = matrix_widths(("非常不同意", "不同意", "一般", "同意", "非常同意"), 8311)
+    assert sum(widths) == pytest.approx(8311)
+    assert widths[0] > 0.55 * 8311 and len(set(widths[1:])) == 1  # 24 characters a line
+    english = matrix_widths(("Strongly disagree", "Disagree", "Neutral"), 8311)
+    assert english[1] > 8 * 0.5 * 9 * 20  # "Disagree" fits its column whole
+    doc = render_docx(codebook, "zh")
+    matrices = [t for t in doc.tables if len(t.columns) > 3]
+    assert matrices
+    for table in matrices:
+        grid = [int(c.get(f"{W}w")) for c in table._tbl.tblGrid.iter(f"{W}gridCol")]
+        assert len(set(grid[1:])) == 1 and grid[1] <= 3 * 9 * 20 + 114  # 3 characters of 9 pt
+        assert grid[0] == sum(grid) - grid[1] * (len(grid) - 1) and grid[0] > 0.4 * sum(grid)
+        assert table.rows[0].cells[1].text in ("非常不同意", "从不")
+        assert all(row.cells[1].text == "○" for row in table.rows[1:])
+    assert doc.sections[0].orientation == 0 and round(doc.sections[0].page_width.cm, 1) == 21.0

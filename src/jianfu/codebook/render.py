@@ -130,18 +130,96 @@ def render_markdown(cb: Codebook, lang: str = "zh") -> str:
     return "\n".join(out)
 
 
+#: Matrix questions in Word: the answer columns' width (twips) holds at least three CJK
+#: characters of the 9 pt header; the item column takes the rest of the A4 text width.
+_MATRIX_HEAD_PT = 9.0
+_MATRIX_PAD = 2 * 57  # cell margins 0.1 cm each side
+
+
+def _ems(text: str) -> float:
+    """Estimated width in ems: a CJK character 1, anything else about half."""
+    import unicodedata
+
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
+
+
+def matrix_widths(options: tuple[str, ...], text_twips: float) -> list[float]:
+    """Column widths (twips) of a matrix question: item wording first, then one narrow column
+    per answer option, as wide as the option's longest Latin word and at least three CJK
+    characters of the 9 pt header (a Chinese label wraps), so that an item takes one or two
+    lines on A4 portrait."""
+    pt20 = _MATRIX_HEAD_PT * 20
+    # Chinese labels may wrap between any two characters (非常/不同意); a Latin word may not
+    words = [w for o in options for w in o.split() if w.isascii()]
+    option = max([3.0, *(_ems(w) for w in words)]) * pt20 + _MATRIX_PAD
+    return [text_twips - option * len(options), *[option] * len(options)]
+
+
+def _matrix_table(doc, line: _Line, font: str) -> None:
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, Twips
+
+    from jianfu.report.wordstyle import text_width_twips
+
+    widths = matrix_widths(line.options, text_width_twips(doc))
+    table = doc.add_table(rows=1 + len(line.rows), cols=1 + len(line.options))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(_MATRIX_PAD // 2))
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    look = table._tbl.tblPr.find(qn("w:tblLook"))  # w:tblCellMar comes before w:tblLook
+    if look is None:
+        table._tbl.tblPr.append(margins)
+    else:
+        look.addprevious(margins)
+    for col, w in zip(table.columns, widths, strict=True):
+        col.width = Twips(round(w))
+    cells = [row.cells for row in table.rows]
+    header = table.rows[0]._tr.get_or_add_trPr()
+    header.append(OxmlElement("w:tblHeader"))  # repeated on a new page
+    texts = [("", *line.options)] + [(r, *("○",) * len(line.options)) for r in line.rows]
+    for i, row in enumerate(texts):
+        for j, text in enumerate(row):
+            cell = cells[i][j]
+            cell.width = Twips(round(widths[j]))
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            p = cell.paragraphs[0]
+            fmt = p.paragraph_format
+            fmt.space_before = fmt.space_after = Pt(1)
+            fmt.line_spacing = 1.0
+            p.alignment = WD_ALIGN_PARAGRAPH.LEFT if j == 0 else WD_ALIGN_PARAGRAPH.CENTER
+            run = p.add_run(text)
+            run.font.size = Pt(_MATRIX_HEAD_PT if i == 0 else 10.5)
+            run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+
+
 def render_docx(cb: Codebook, lang: str = "zh", font: str = "SimSun"):
     """The questionnaire as a python-docx `Document` (save it with `jianfu.core.io.save_docx`).
 
+    A4 with the report's page and styles (`jianfu.report.wordstyle`): black 黑体 headings,
+    page numbers. A matrix question is one table: the item wording in a wide first column, the
+    answer options once as a header row over narrow columns of ○ (`matrix_widths`).
     `font` is the East Asian font name Word should use; it is a name only, no font is embedded.
     """
     from docx import Document
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    from jianfu.report.wordstyle import setup_document
+
     doc = Document()
+    setup_document(doc, lang, cb.title.get(lang))
     normal = doc.styles["Normal"]
     normal.font.size = Pt(10.5)
+    normal.paragraph_format.line_spacing = 1.25
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
     for line in questionnaire_lines(cb, lang):
         if line.kind == "title":
@@ -149,18 +227,14 @@ def render_docx(cb: Codebook, lang: str = "zh", font: str = "SimSun"):
         elif line.kind == "heading":
             doc.add_heading(line.text, level=1)
         elif line.kind == "question":
-            doc.add_paragraph().add_run(line.text).bold = True
+            p = doc.add_paragraph()
+            p.paragraph_format.space_before = Pt(6)
+            p.paragraph_format.keep_with_next = True
+            p.add_run(line.text).bold = True
         elif line.kind == "option":
             doc.add_paragraph("    ".join(f"{line.mark} {o}" for o in line.options))
         elif line.kind == "matrix":
-            table = doc.add_table(rows=1 + len(line.rows), cols=1 + len(line.options))
-            table.style = "Table Grid"
-            for j, opt in enumerate(line.options, start=1):
-                table.cell(0, j).text = opt
-            for i, row in enumerate(line.rows, start=1):
-                table.cell(i, 0).text = row
-                for j in range(1, len(line.options) + 1):
-                    table.cell(i, j).text = "○"
+            _matrix_table(doc, line, font)
         elif line.kind == "note":
             doc.add_paragraph().add_run(line.text).italic = True
         else:
