@@ -271,8 +271,11 @@ def test_stage_writes_outputs_and_resumes(font, tmp_path):
         assert (out / name).is_file(), name
     summary = pd.read_parquet(out / "summary.parquet")
     assert len(summary) == 3 * 2 * 2
-    metrics = json.loads(args.metrics.read_text())
-    assert set(metrics) == set(simulate.ESTIMANDS)
+    detail = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(detail) == set(simulate.ESTIMANDS)
+    metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
+    assert metrics == stage.headline(detail)
+    assert metrics["estimands"] == 3 and metrics["cells"] == len(summary)
     assert {k.split(".")[0] for k in params.accessed} == {"power"}
     first = (out / "summary.csv").read_bytes()
     stage.run(args, params)  # everything from the checkpoint: same outputs
