@@ -270,3 +270,32 @@ def test_default_codebook_labels_and_ranges(codebook):
             assert item.valid_range and item.unit, item.id
         if item.type in ("single", "multi", "matrix"):
             assert codebook.valid_range(item) is not None, item.id
+
+
+def test_item_short_labels_are_optional_and_checked(tmp_path):
+    short = TINY.replace(
+        "zh: 会议更少了, en: Fewer meetings}",
+        "zh: 会议更少了, en: Fewer meetings, short: {zh: 会议少, en: Fewer}}",
+    )
+    cb = load_codebook(_write(tmp_path, short))
+    assert (cb.item("DM1").short.zh, cb.item("DM1").short.en) == ("会议少", "Fewer")
+    assert cb.item("DM2").short is None
+    broken = short.replace("short: {zh: 会议少, en: Fewer}", f"short: {{zh: {'长' * 19}, en: ''}}")
+    broken = broken.replace(
+        "zh: 文件更短了, en: Shorter documents}",
+        "zh: 文件更短了, en: Shorter documents, short: 文件短}",
+    )
+    with pytest.raises(ProblemsError) as exc:
+        load_codebook(_write(tmp_path, broken))
+    wheres = {p.where: p.message for p in exc.value.problems}
+    assert "19 characters (at most 18)" in wheres["items[DM1].short.zh"]
+    assert "empty en label" in wheres["items[DM1].short.en"]
+    assert "expected a mapping" in wheres["items[DM2].short"]
+
+
+def test_default_codebook_gives_every_scored_item_a_short_label(codebook):
+    for construct in codebook.constructs:
+        for item in codebook.construct_items(construct.id):
+            assert item.short is not None, item.id
+            assert len(item.short.zh) < len(item.label.zh), item.id
+            assert len(item.short.en) < len(item.label.en), item.id

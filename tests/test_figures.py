@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import itertools
+import re
 import shutil
 import subprocess
 import warnings
@@ -43,6 +45,35 @@ LABELS = {
 }
 
 
+#: The structural model of the study (params models.specs.sem), for the path diagram's layout.
+SEM_MODEL = {
+    "FB": ["PV", "RL", "DM", "DE", "FC", "FT", "AS", "DL", "workload", "DE_x_DL"],
+    "EE": ["FB", "FT", "PSM", "FB_x_FT"],
+    "WE": ["FB", "EE", "FT", "PSM"],
+    "SO": ["FB", "EE", "WE", "AS"],
+}
+SEM_LABELS = {
+    **LABELS,
+    "RL": {"zh": "权责清单", "en": "Duty lists and delineation of responsibilities"},
+    "FC": {"zh": "减负反馈渠道", "en": "Feedback channels on burden reduction"},
+    "FT": {"zh": "容错纠错机制", "en": "Fault tolerance"},
+    "AS": {"zh": "履责督察", "en": "Supervision of duty performance"},
+    "PSM": {"zh": "公共服务动机", "en": "Public service motivation"},
+    "workload": {"zh": "乡镇行政工作量", "en": "Township workload"},
+}
+
+
+def _sem_model() -> pd.DataFrame:
+    """Every path of the study's model, with estimates close to the pipeline's (tight spots)."""
+    rng = np.random.default_rng(7)
+    rows = [
+        {"kind": "sem", "equation": y, "term": x, "std": rng.uniform(-0.3, 0.3),
+         "p": [1e-5, 0.004, 0.03, 0.4][k % 4]}
+        for y, xs in SEM_MODEL.items() for k, x in enumerate(xs)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def _test_codepoints() -> set[int]:
     """The font's extra ranges plus every character of the figures' texts and of these tests.
 
@@ -53,6 +84,9 @@ def _test_codepoints() -> set[int]:
     texts = [t for label in (*survey.TEXT.values(), *survey.STEP_LABELS.values(),
              *survey.FAMILY_LABELS.values(), *LABELS.values()) for t in label.values()]  # fmt: skip
     texts += [str(v) for v in _likert()[2][["label_zh", "label_en"]].to_numpy().ravel()]
+    texts += [str(v) for v in _likert()[1].filter(like="_").to_numpy().ravel()]
+    texts += [localize(survey.TEXT["jn_point"], "zh"), "形式主义负担×容错纠错机制公共服务动机"]
+    texts += [t for label in SEM_LABELS.values() for t in label.values()]
     extra = {cp for lo, hi in fonts.EXTRA_RANGES for cp in range(lo, hi + 1)}
     return extra | {ord(ch) for t in texts for ch in t}
 
@@ -92,6 +126,26 @@ def _likert():
             "construct": ["PV", "PV", "EE"],
             "scale": ["agree5", "agree5", "freq7"],
             "reverse": [False, True, False],
+            "label_zh": [
+                "领导更看重工作的实际成效，而不是材料和痕迹",
+                "新领导上任后，前任定下的规划和承诺常常被搁置不管",
+                "忙完一天的工作，我连话都不想多说",
+            ],
+            "label_en": [
+                "Leaders care more about the real results of our work than about paperwork",
+                "When a new leader takes office, the plans of the predecessor are often shelved",
+                "After a full day's work, I don't even feel like talking",
+            ],
+            "short_zh": [
+                "领导看重实效而非材料痕迹",
+                "新领导上任后前任规划常被搁置",
+                "忙完一天连话都不想说",
+            ],
+            "short_en": [
+                "Leaders value results over paperwork",
+                "Plans are shelved when leaders change",
+                "Too tired to talk after work",
+            ],
         }
     )
     agree = ["非常不同意", "不同意", "一般", "同意", "非常同意"]
@@ -269,7 +323,7 @@ FIGURES = {
         {"zh": "数字素养", "en": "Digitalliteracy"},
     ),
     "recovery_plot": (
-        lambda lang: survey.recovery_plot(_recovery(), lang=lang),
+        lambda lang: survey.recovery_plot(_recovery(), labels=LABELS, lang=lang),
         {"zh": "真值", "en": "Truevalue"},
     ),
 }
@@ -481,3 +535,118 @@ def test_labels_and_formatting(codebook):
         warnings.simplefilter("error")
         with figure_style("en") as style:
             assert style.width("single") == pytest.approx(8.5 / 2.54)
+
+
+# --------------------------------------------------------------------------- readability
+
+
+def _texts(fig) -> list:
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_path_diagram_texts_do_not_overlap(lang, font):
+    """Every label, box and legend text of the study's model is drawn clear of the others."""
+    fig = survey.sem_path_diagram(_sem_model(), labels=SEM_LABELS, lang=lang)
+    texts = _texts(fig)
+    renderer = fig.canvas.get_renderer()
+    extents = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    clashes = [(a, b) for (a, ea), (b, eb) in itertools.combinations(extents, 2) if ea.overlaps(eb)]
+    assert not clashes
+    # the edge labels also stay off the node boxes' frames
+    boxed = [t.get_bbox_patch() for t in texts if t.get_bbox_patch() is not None]
+    frames = [b.get_window_extent(renderer) for b in boxed if b.get_edgecolor()[3] > 0]
+    labels_ = [e for t, (_, e) in zip(texts, extents, strict=True) if t.get_zorder() == 5]
+    assert len(frames) == 16 and len(labels_) == 22
+    assert not [(f, e) for f in frames for e in labels_ if f.overlaps(e)]
+    shown = {t.get_text() for t in texts}
+    if lang == "zh":
+        assert "形式主义负担\n×容错纠错机制" in shown and "标准化路径系数 β" in "".join(shown)
+        assert not any(code in "".join(shown) for code in ("FB", "FT", "DE", "DL"))
+    else:
+        assert "Formalism burden\n× Fault tolerance" in shown
+
+
+def test_likert_rows_are_labelled_with_the_item_wording(font):
+    responses, items, scales = _likert()
+    fig = survey.likert_bars(responses, items, scales, labels=LABELS, lang="zh")
+    rows = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert rows == [
+        "领导看重实效而非材料痕迹",
+        "新领导上任后前任规划常被搁置（反向）",
+        "忙完一天连话都不想说",
+    ]
+    # without short labels: the wording, cut with an ellipsis; the codes never
+    fig = survey.likert_bars(responses, items.drop(columns=["short_zh", "short_en"]), scales,
+                             lang="en")  # fmt: skip
+    rows = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert rows[0] == "Leaders care more about the real…"
+    assert all(len(r.removesuffix(" (R)")) <= 40 for r in rows)
+    assert not any(re.fullmatch(r"[A-Z]+\d+.*", r) for r in rows)
+
+
+#: ASCII words a Chinese figure may show: statistical abbreviations and estimators' author
+#: names that Chinese journals print as they are (docs/figures.md, "Chinese figures").
+#: Variable codes (PV, FB, …) are allowed only where the figure also shows their Chinese label.
+ZH_ALLOWED_WORDS = {"OLS", "SEM", "CI", "SD", "SE", "ATT", "TWFE", "CS", "HC"} | {
+    "Callaway", "Sant'Anna", "Sun", "Abraham"
+}  # fmt: skip
+
+
+def _english_words(texts: list[str], labels_: dict) -> set[str]:
+    joined = "\n".join(texts)
+    words = set(re.findall(r"[A-Za-z][A-Za-z'’]+", joined))
+    explained = {code for code, label in labels_.items() if label["zh"] in joined}
+    return {w for w in words if w not in ZH_ALLOWED_WORDS and w not in explained}
+
+
+def test_chinese_figures_show_no_english_words(font):
+    import test_figures_policy as policy_tests
+    import test_robustness_curve as robustness_tests
+    from jianfu.figures import robustness
+
+    table = robustness_tests._curve_frame()
+    makers = {
+        **{name: make for name, (make, _) in FIGURES.items()},
+        **{name: make for name, (make, _) in policy_tests.FIGURES.items()},
+        # the test flow's third rule is unknown on purpose (shown by its id)
+        "cleaning_flow": lambda lang: survey.cleaning_flow(_flow().iloc[:2], lang=lang),
+        "sem_model": lambda lang: survey.sem_path_diagram(
+            _sem_model(), labels=SEM_LABELS, lang=lang
+        ),
+        "spec_curve": lambda lang: robustness.spec_curve(
+            table, "FB<-DM", choices=list(robustness.CHOICE_LABELS), labels=SEM_LABELS,
+            lang=lang,
+        ),
+    }  # fmt: skip
+    offenders = {}
+    for name, make in makers.items():
+        words = _english_words([t.get_text() for t in _texts(make("zh"))], SEM_LABELS)
+        if words:
+            offenders[name] = sorted(words)
+    assert not offenders
+
+
+@pytest.mark.parametrize("mode", ["text", "path"])
+def test_svg_text_is_text_naming_the_font_or_outlines(mode, font, tmp_path):
+    from dataclasses import replace
+
+    from jianfu.figures.style import SVG_FONT_FALLBACKS, current_style, use_style
+
+    with use_style(replace(current_style(), svg_text=mode)):
+        for run in ("a", "b"):
+            save_figure(survey.cleaning_flow(_flow()), tmp_path / run / "flow", formats=["svg"])
+    svg = (tmp_path / "a" / "flow.svg").read_text(encoding="utf-8")
+    assert svg == (tmp_path / "b" / "flow.svg").read_text(encoding="utf-8")
+    if mode == "text":
+        assert re.search(r"<text [^>]*>剔除：重复提交</text>", svg)
+        family = re.search(r"font-family: ([^;\"]+)", svg).group(1)
+        assert family.startswith(f"'{fonts.FONT_FAMILY}'") and family.endswith("sans-serif")
+        assert all(f"'{name}'" in family for name in SVG_FONT_FALLBACKS)
+    else:
+        assert "<text" not in svg and f'<path id="{fonts.FONT_FILE.removesuffix(".ttf")}' in svg
+    with pytest.raises(JianfuError, match="svg_text"):
+        replace(current_style(), svg_text="outline")

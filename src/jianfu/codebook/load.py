@@ -42,6 +42,8 @@ SECTIONS = ("codebook", "pillars", "blocks", "constructs", "scales", "questions"
 OPTIONAL_SECTIONS = ("logic_conflicts",)
 #: Sections that may be empty or left out (a questionnaire without the seed article's pillars).
 MAY_BE_EMPTY = ("pillars", "constructs")
+#: Longest short label of an item (characters), per language: one row of a figure.
+SHORT_LABEL_MAX = {"zh": 18, "en": 40}
 #: Item types a logic-conflict condition can test (one answer per respondent).
 CONDITION_TYPES = ("single", "number")
 _KEYS = {
@@ -64,6 +66,7 @@ _KEYS = {
             "type_unit",
             "attention_check",
             "block",
+            "short",
         },
     ),
     "logic_conflicts": ({"name", "zh", "en", "when", "conflicts_with"}, set()),
@@ -356,6 +359,7 @@ def _build_item(
     if block not in blocks:
         out.add(f"{where}.block", f"unknown block {block!r}", raw)
     unit = raw.get("type_unit")
+    short = _short_label(raw, where, out)
     return Item(
         id=raw["id"],
         qnum=q.qnum,
@@ -371,7 +375,28 @@ def _build_item(
         valid_range=tuple(valid_range) if valid_range else None,
         unit=_label(unit, f"{where}.type_unit", out) if isinstance(unit, dict) else None,
         attention_expected=expected,
+        short=short,
     )
+
+
+def _short_label(raw: dict, where: str, out: _Collector) -> Label | None:
+    """The item's optional ``short: {zh, en}``: it labels a figure row, so it must be short."""
+    if "short" not in raw:
+        return None
+    spec = raw["short"]
+    if not isinstance(spec, dict) or set(spec) != set(LANGUAGES):
+        out.add(f"{where}.short", f"expected a mapping {{zh: …, en: …}}, got {spec!r}", raw)
+        return None
+    label = _label(spec, f"{where}.short", out)
+    for lang, limit in SHORT_LABEL_MAX.items():
+        text = getattr(label, lang)
+        if len(text) > limit:
+            out.add(
+                f"{where}.short.{lang}",
+                f"short label has {len(text)} characters (at most {limit}): {text!r}",
+                raw,
+            )
+    return label
 
 
 def _brief(names, n: int = 8) -> str:

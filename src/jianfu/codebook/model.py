@@ -115,6 +115,8 @@ class Item:
     valid_range: tuple[float, float] | None = None
     unit: Label | None = None
     attention_expected: int | None = None
+    #: a short form of the wording for figure rows and narrow tables (codebook key ``short``)
+    short: Label | None = None
 
     @property
     def is_attention_check(self) -> bool:

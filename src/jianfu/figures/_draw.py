@@ -13,6 +13,7 @@ import pandas as pd
 from jianfu.figures.style import current_style, localize
 
 MINUS = "\N{MINUS SIGN}"
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 def fmt(value: float, digits: int = 2) -> str:
@@ -42,20 +43,34 @@ def ci_text(low: float, high: float, digits: int = 2) -> str:
 
 
 def wrap(text: str, lang: str, width: int | None = None) -> str:
-    """Wrap a label: by characters in Chinese (default 8), by words in English (default 22)."""
+    """Wrap a label: by characters in Chinese (default 8), by words in English (default 22).
+
+    An interaction's label (``A × B`` / ``A×B``) that does not fit breaks before the ×, so that
+    each factor stays whole where it fits.
+    """
     if lang == "zh":
         width = width or 8
         if len(text) <= width:
             return text
+        if TIMES in text:
+            return f"\n{TIMES}".join(wrap(part, lang, width) for part in text.split(TIMES))
         return "\n".join(text[i : i + width] for i in range(0, len(text), width))
-    return "\n".join(textwrap.wrap(text, width or 22)) or text
+    width = width or 22
+    if f" {TIMES} " in text and len(text) > width:
+        return f"\n{TIMES} ".join(wrap(part, lang, width) for part in text.split(f" {TIMES} "))
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def term_label(code: str, labels: Mapping[str, Any] | None, lang: str) -> str:
-    """A variable's label in `lang`; interactions (``A:B``, ``A_x_B``) as ``A × B``; else code."""
+    """A variable's label in `lang`, else its code.
+
+    Interactions (``A:B``, ``A_x_B``) join their factors' labels: ``形式主义负担×容错纠错机制``,
+    ``Formalism burden × Fault tolerance``.
+    """
     for sep in (":", "_x_"):
         if sep in code:
-            return " × ".join(code.split(sep))
+            joint = TIMES if lang == "zh" else f" {TIMES} "
+            return joint.join(term_label(part, labels, lang) for part in code.split(sep))
     if labels and code in labels:
         return localize(labels[code], lang)
     return code
@@ -165,3 +180,10 @@ def significant_segments(mask: np.ndarray, grid: np.ndarray) -> list[tuple[float
     if start is not None:
         runs.append((float(grid[start]), float(grid[-1])))
     return runs
+
+
+def box_extent(text, renderer) -> tuple[float, float, float, float]:
+    """The drawn frame of a boxed text (`box`) in display pixels: x0, y0, x1, y1."""
+    text.update_bbox_position_size(renderer)
+    bbox = text.get_bbox_patch().get_window_extent(renderer)
+    return (bbox.x0, bbox.y0, bbox.x1, bbox.y1)

@@ -180,3 +180,136 @@ def positions_for(
         if candidate is not None and set(nodes) <= set(candidate):
             return {n: (float(candidate[n][0]), float(candidate[n][1])) for n in nodes}
     return auto_layout(edges)
+
+
+# ------------------------------------------------------------------ routing in display space
+#
+# The path diagram places its arrows and labels with the renderer's own text extents (pixels
+# of the figure as drawn), not with estimated text sizes: a label then provably overlaps no
+# box and no other label (the test checks the drawn figure the same way).
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in display pixels
+
+#: Curvatures tried for an arrow whose straight line would cross another node's box
+#: (matplotlib's ``arc3`` connection style: the control point's offset over the chord length).
+RADS: tuple[float, ...] = (0.0, 0.12, -0.12, 0.22, -0.22, 0.32, -0.32)
+
+
+def arc_points(p0: Pos, p1: Pos, rad: float, n: int = 41) -> np.ndarray:
+    """Points of matplotlib's ``arc3,rad=…`` path from `p0` to `p1` (display coordinates).
+
+    ``arc3`` is the quadratic Bézier curve whose control point sits at the chord's midpoint
+    moved by ``rad`` times the chord, perpendicularly (to the right of the direction p0 → p1
+    for rad > 0, as matplotlib's ``ConnectionStyle.Arc3`` does).
+    """
+    (x0, y0), (x1, y1) = p0, p1
+    cx, cy = (x0 + x1) / 2 + rad * (y1 - y0), (y0 + y1) / 2 - rad * (x1 - x0)
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    a, c, b = np.array([x0, y0]), np.array([cx, cy]), np.array([x1, y1])
+    return (1 - t) ** 2 * a + 2 * (1 - t) * t * c + t**2 * b
+
+
+def inside(points: np.ndarray, box: Box, margin: float = 0.0) -> np.ndarray:
+    """Which of `points` lie inside `box` grown by `margin` pixels."""
+    x0, y0, x1, y1 = box
+    return (
+        (points[:, 0] > x0 - margin)
+        & (points[:, 0] < x1 + margin)
+        & (points[:, 1] > y0 - margin)
+        & (points[:, 1] < y1 + margin)
+    )
+
+
+def boxes_overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def choose_rad(p0: Pos, p1: Pos, others: Sequence[Box], margin: float) -> float:
+    """The first curvature of `RADS` whose arrow keeps `margin` pixels off every box of
+    `others` (the nodes other than its ends); the least-crossing one when none does."""
+    best, best_hits = RADS[0], None
+    for rad in RADS:
+        points = arc_points(p0, p1, rad)
+        hits = sum(int(inside(points, box, margin).sum()) for box in others)
+        if best_hits is None or hits < best_hits:
+            best, best_hits = rad, hits
+        if hits == 0:
+            break
+    return best
+
+
+def visible_part(points: np.ndarray, start: Box, end: Box) -> np.ndarray:
+    """The stretch of an arrow's path between its two boxes (the part a label can sit on)."""
+    outside = ~inside(points, start) & ~inside(points, end)
+    keep = points[outside]
+    return keep if len(keep) >= 2 else points
+
+
+@dataclass(frozen=True)
+class LabelSpot:
+    """Where an edge label goes: its centre (display pixels) and its box there."""
+
+    x: float
+    y: float
+    box: Box
+    crossings: int
+
+
+def place_on_paths(
+    paths: Sequence[np.ndarray],
+    sizes: Sequence[tuple[float, float]],
+    obstacles: Sequence[Box],
+    preferred: Sequence[float],
+    pad: float,
+) -> list[LabelSpot]:
+    """A spot for each path's label on a free stretch of its path.
+
+    `paths` are the visible parts of the arrows (display points), `sizes` the labels' drawn
+    width and height in pixels, `obstacles` the node boxes. A label's box (grown by `pad`) must
+    not overlap any obstacle or label placed before; among the free spots the one crossing the
+    fewest other arrows, then nearest its `preferred` fraction of the path, wins. Where the path
+    has no free spot, spots beside it (offset by the label's height) are tried too; failing that
+    the spot with the fewest overlaps is taken. Labels of short paths are placed first (they
+    have the fewest choices); the result is in the order of `paths`.
+    """
+    fractions = np.round(np.arange(0.12, 0.885, 0.02), 2)
+    order = sorted(range(len(paths)), key=lambda i: (_length(paths[i]), i))
+    taken: list[Box] = []
+    spots: dict[int, LabelSpot] = {}
+    for i in order:
+        w, h = sizes[i]
+        others = [p for j, p in enumerate(paths) if j != i]
+        best, best_key = None, None
+        for shift in (0.0, 1.0, -1.0):
+            for t in fractions:
+                x, y, normal = _point_at(paths[i], float(t))
+                cx, cy = x + shift * (h + pad) * normal[0], y + shift * (h + pad) * normal[1]
+                box = (cx - w / 2 - pad, cy - h / 2 - pad, cx + w / 2 + pad, cy + h / 2 + pad)
+                hard = sum(boxes_overlap(box, o) for o in (*obstacles, *taken))
+                crossings = sum(bool(inside(p, box).any()) for p in others)
+                key = (hard, abs(shift), crossings, abs(float(t) - preferred[i]))
+                if best_key is None or key < best_key:
+                    best, best_key = LabelSpot(cx, cy, box, crossings), key
+            if best_key is not None and best_key[0] == 0:
+                break
+        assert best is not None
+        taken.append(best.box)
+        spots[i] = best
+    return [spots[i] for i in range(len(paths))]
+
+
+def _length(points: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(points, axis=0).T).sum())
+
+
+def _point_at(points: np.ndarray, t: float) -> tuple[float, float, tuple[float, float]]:
+    """The point at fraction `t` of the path's length and the unit normal there."""
+    steps = np.hypot(*np.diff(points, axis=0).T)
+    run = np.concatenate([[0.0], np.cumsum(steps)])
+    target = t * run[-1]
+    k = int(np.clip(np.searchsorted(run, target) - 1, 0, len(steps) - 1))
+    f = (target - run[k]) / steps[k] if steps[k] else 0.0
+    p = points[k] + f * (points[k + 1] - points[k])
+    dx, dy = points[k + 1] - points[k]
+    norm = float(np.hypot(dx, dy)) or 1.0
+    return float(p[0]), float(p[1]), (-dy / norm, dx / norm)

@@ -41,8 +41,32 @@ def measure_codes(cb: Codebook) -> list[str]:
     return [c.id for c in cb.constructs if c.role == "measure"]
 
 
+#: Longest row label of a figure, in characters (as the codebook's short labels).
+SHORT_MAX = {"zh": 18, "en": 40}
+
+
+def shorten(text: str, lang: str, limit: int | None = None) -> str:
+    """`text` cut to `limit` characters (default `SHORT_MAX`) with an ellipsis.
+
+    Chinese is cut at the last punctuation mark (，、；) inside the limit when there is one in
+    its second half, else at the limit; English at the last word boundary.
+    """
+    limit = limit or SHORT_MAX[lang]
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if lang == "zh":
+        cut = max(head.rfind(mark) for mark in "，、；：")
+        head = head[:cut] if cut >= limit // 2 else head
+    else:
+        cut = head.rfind(" ")
+        head = head[:cut].rstrip(",;:") if cut > 0 else head
+    return head + "…"
+
+
 def item_table(cb: Codebook) -> pd.DataFrame:
-    """One row per scored item: item, construct, scale, reverse, label_zh, label_en."""
+    """One row per scored item: item, construct, scale, reverse, label_zh, label_en, and
+    short_zh, short_en (the codebook's short label, else the wording `shorten`-ed)."""
     rows = [
         {
             "item": i.id,
@@ -51,6 +75,8 @@ def item_table(cb: Codebook) -> pd.DataFrame:
             "reverse": bool(i.reverse),
             "label_zh": i.label.zh,
             "label_en": i.label.en,
+            "short_zh": i.short.zh if i.short else shorten(i.label.zh, "zh"),
+            "short_en": i.short.en if i.short else shorten(i.label.en, "en"),
         }
         for c in cb.constructs
         for i in cb.construct_items(c.id)

@@ -36,7 +36,7 @@ from jianfu.core.params import NO_TRUTH, TrackedParams, data_source
 from jianfu.figures import fonts, policy, robustness, survey
 from jianfu.figures import labels as figlabels
 from jianfu.figures.available import skipped_input
-from jianfu.figures.style import figure_style, save_figure
+from jianfu.figures.style import current_style, figure_style, save_figure, use_style
 
 FORMATS = ("png", "pdf", "svg")
 
@@ -436,6 +436,7 @@ def draw_all(
 
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
     langs = [str(v) for v in params["figures"]["languages"]]
+    svg_text = str(params["figures"]["svg_text"])
     source = data_source(params)
     started = time.perf_counter()
     fonts.use_font(args.fonts / fonts.FONT_FILE)
@@ -451,7 +452,10 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
     data["codebook"] = (figlabels.item_table(cb), figlabels.scale_table(cb))
     data["figures.spec_curve"] = params["figures"]["spec_curve"].to_dict()
     entries = {e.key: e for e in CATALOGUE}
-    with atomic_dir(args.out) as out:
+    with (
+        atomic_dir(args.out) as out,
+        use_style(replace(current_style(), svg_text=svg_text)),
+    ):
         manifest = draw_all(drawn, data, labels, out, langs, source)
         manifest += [
             {**_record(entries[key], source), "files": {}, "left_out": reason}

@@ -9,7 +9,9 @@
 - `save_figure` writes PDF + SVG + PNG (300 dpi), each atomically, byte-identical across re-runs:
   no timestamps or software versions that change (PNG ``Software``, PDF ``CreationDate`` and
   ``Producer`` dropped, SVG ``Date`` dropped and a fixed ``svg.hashsalt``), and TrueType (Type 42)
-  font embedding so that PDF text, Chinese included, stays searchable.
+  font embedding so that PDF text, Chinese included, stays searchable. SVG text is real text
+  naming the font and its fallbacks (``FigureStyle.svg_text = "text"``, params
+  ``figures.svg_text``) or glyph outlines (``"path"``).
 
 Restyle by passing another `FigureStyle` to `use_style` (a context manager), e.g.
 ``with use_style(replace(current_style(), font_size=8)): fig = ...``.
@@ -17,6 +19,8 @@ Restyle by passing another `FigureStyle` to `use_style` (a context manager), e.g
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ from typing import Any, Literal
 
 import matplotlib as mpl
 from matplotlib import cycler
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from jianfu.core.errors import JianfuError
@@ -47,6 +52,18 @@ OKABE_ITO: dict[str, str] = {
     "vermillion": "#D55E00",
     "reddish_purple": "#CC79A7",
 }
+
+#: How SVG files store text: real text elements naming the font, or glyph outlines.
+SVG_TEXT: tuple[str, ...] = ("text", "path")
+#: Families a viewer of an SVG with real text falls back to when it lacks the figures' own font
+#: (Jianfu Sans SC is a renamed Noto Sans SC subset: these are the same design or its twin).
+SVG_FONT_FALLBACKS: tuple[str, ...] = (
+    "Noto Sans SC",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "DejaVu Sans",
+)
 
 _SAVE_METADATA: dict[str, dict[str, Any]] = {
     "pdf": {"CreationDate": None, "Producer": None},
@@ -86,6 +103,15 @@ class FigureStyle:
     likert_cmap: str = "BrBG"
     dpi: int = 300
     svg_hashsalt: str = "jianfu"
+    #: SVG text as ``"text"`` (searchable, editable; the font named with fallbacks
+    #: `SVG_FONT_FALLBACKS`) or ``"path"`` (glyph outlines: looks the same without the font)
+    svg_text: str = "text"
+
+    def __post_init__(self) -> None:
+        if self.svg_text not in SVG_TEXT:
+            raise JianfuError(
+                f"figures.svg_text must be one of {', '.join(SVG_TEXT)}, got {self.svg_text!r}"
+            )
 
     def width(self, width: str | float) -> float:
         """A width in inches: ``"single"``, ``"double"`` or a number of centimetres."""
@@ -180,7 +206,7 @@ def rc_params(style: FigureStyle | None = None) -> dict[str, Any]:
         "hatch.linewidth": 0.4,
         "pdf.fonttype": 42,
         "ps.fonttype": 42,
-        "svg.fonttype": "path",
+        "svg.fonttype": "none" if s.svg_text == "text" else "path",
         "svg.hashsalt": s.svg_hashsalt,
         "savefig.dpi": s.dpi,
     }
@@ -206,10 +232,16 @@ def figure_style(lang: str = "zh") -> Iterator[FigureStyle]:
 
 
 def new_figure(width: str | float = "single", height_cm: float = 6.0, **kwargs: Any) -> Figure:
-    """A `Figure` (not pyplot: no global registry) of the given width and height, constrained."""
+    """A `Figure` (not pyplot: no global registry) of the given width and height, constrained.
+
+    The figure has an Agg canvas, so that ``fig.canvas.draw()`` and the renderer's text extents
+    work (the path diagram places its labels with them; tests check overlaps with them).
+    """
     style = current_style()
     kwargs.setdefault("layout", "constrained")
-    return Figure(figsize=(style.width(width), height_cm * CM), **kwargs)
+    fig = Figure(figsize=(style.width(width), height_cm * CM), **kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def save_figure(
@@ -224,10 +256,33 @@ def save_figure(
     if unknown:
         raise ValueError(f"formats must be among {FORMATS}, got {unknown}")
     written = []
-    with mpl.rc_context(rc_params()):
+    style = current_style()
+    with mpl.rc_context(rc_params(style)):
         for fmt in formats:
             target = stem.with_name(f"{stem.name}.{fmt}")
             with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=current_style().dpi, metadata=_SAVE_METADATA[fmt])
+                if fmt == "svg" and style.svg_text == "text":
+                    buffer = io.BytesIO()
+                    fig.savefig(buffer, format=fmt, dpi=style.dpi, metadata=_SAVE_METADATA[fmt])
+                    Path(tmp).write_bytes(_name_svg_fonts(buffer.getvalue()))
+                else:
+                    fig.savefig(tmp, format=fmt, dpi=style.dpi, metadata=_SAVE_METADATA[fmt])
             written.append(target)
     return written
+
+
+def _name_svg_fonts(svg: bytes) -> bytes:
+    """Add the fallback families (`SVG_FONT_FALLBACKS`) to every ``font-family`` of an SVG.
+
+    matplotlib names only the families it drew with (the figures' own font and DejaVu Sans);
+    a viewer without them would pick any font, perhaps one without Chinese glyphs.
+    """
+    text = svg.decode("utf-8")
+
+    def extend(match: re.Match[str]) -> str:
+        names = [n.strip() for n in match.group(1).split(",")]
+        wanted = [f"'{f}'" for f in SVG_FONT_FALLBACKS]
+        merged = list(dict.fromkeys([*(n for n in names if n != "sans-serif"), *wanted]))
+        return f"font-family: {', '.join(merged)}, sans-serif"
+
+    return re.sub(r"font-family: ([^;\"]+)", extend, text).encode("utf-8")

@@ -33,6 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from jianfu.figures import _draw, _layout, _moderation
+from jianfu.figures import labels as figlabels
 from jianfu.figures._draw import fmt, fmt_n, stars, term_label
 from jianfu.figures.style import figure_style, localize, new_figure
 
@@ -61,6 +62,16 @@ TEXT: dict[str, dict[str, str]] = {
     "significant": {"zh": "p < .05", "en": "p < .05"},
     "not_significant": {"zh": "不显著", "en": "not significant"},
     "mean": {"zh": "均值", "en": "mean"},
+    "path_positive": {"zh": "正向路径（p < {a}）", "en": "Positive path (p < {a})"},
+    "path_negative": {"zh": "负向路径（p < {a}）", "en": "Negative path (p < {a})"},
+    "path_ns": {"zh": "不显著（p ≥ {a}）", "en": "Not significant (p ≥ {a})"},
+    "endogenous": {"zh": "内生变量", "en": "Endogenous variable"},
+    "exogenous": {"zh": "外生变量", "en": "Exogenous variable"},
+    "path_note": {
+        "zh": "路径上的数值为标准化路径系数 β；* p < .05，** p < .01，*** p < .001",
+        "en": "Numbers are standardized path coefficients β; * p < .05, ** p < .01, *** p < .001",
+    },
+    "jn_point": {"zh": "J-N 点：{w} = {value}", "en": "Johnson–Neyman point: {w} = {value}"},
     "conditional_effect": {
         "zh": "{x} → {y}：条件效应 θ（95% CI）",
         "en": "Conditional effect θ of {x} on {y} (95% CI)",
@@ -181,6 +192,15 @@ def _likert_colors(cmap_name: str, k: int, neutral: str) -> list[str]:
     return colors
 
 
+def _item_names(items: pd.DataFrame, lang: str) -> list[str]:
+    """Row labels of items: their short wording, else the wording shortened, else the code."""
+    if f"short_{lang}" in items.columns:
+        return items[f"short_{lang}"].astype(str).tolist()
+    if f"label_{lang}" in items.columns:
+        return [figlabels.shorten(str(t), lang) for t in items[f"label_{lang}"]]
+    return items["item"].astype(str).tolist()
+
+
 def likert_bars(
     responses: pd.DataFrame,
     items: pd.DataFrame,
@@ -196,7 +216,9 @@ def likert_bars(
     ----------
     responses : one column per item with the answer codes as given (reverse-keyed items are not
         recoded; they are marked "(R)"), one row per respondent (the clean survey).
-    items : item, construct, scale, reverse (`jianfu.figures.labels.item_table`).
+    items : item, construct, scale, reverse, and the row labels: short_zh / short_en (the
+        codebook's short wording), else label_zh / label_en (the wording, shortened with an
+        ellipsis), else the item code (`jianfu.figures.labels.item_table`).
     scales : scale, code, label_zh, label_en, one row per answer code
         (`jianfu.figures.labels.scale_table`).
     constructs : which constructs, in order (default: all in `items`).
@@ -271,8 +293,10 @@ def likert_bars(
                 if row.scale not in used_scales:
                     used_scales.append(row.scale)
             ticks = [
-                f"{r.item}{_t('reverse', lang) if r.reverse else ''}"
-                for r in group.itertuples(index=False)
+                f"{name}{_t('reverse', lang) if r.reverse else ''}"
+                for name, r in zip(
+                    _item_names(group, lang), group.itertuples(index=False), strict=True
+                )
             ]
             ax.set_yticks(range(len(group)), ticks)
             ax.set_ylim(len(group) - 0.4, -0.6)
@@ -375,10 +399,14 @@ def correlation_heatmap(
                     color=color,
                     linespacing=0.9,
                 )
+        # rows and columns numbered as in an APA correlation table: no variable codes shown
         width = 10 if lang == "zh" else 30
-        ylabels = [f"{_draw.wrap(term_label(v, labels, lang), lang, width)} {v}" for v in names]
+        ylabels = [
+            f"{_draw.wrap(term_label(v, labels, lang), lang, width)} {i}"
+            for i, v in enumerate(names, start=1)
+        ]
         ax.set_yticks(range(k), ylabels)
-        ax.set_xticks(range(k), names, rotation=90 if k > 16 else 0)
+        ax.set_xticks(range(k), [str(i) for i in range(1, k + 1)])
         ax.tick_params(length=0)
         ax.spines[:].set_visible(False)
         ax.set_xlim(-0.5, k - 1.5)
@@ -443,7 +471,11 @@ def cfa_loadings(
                 ax.set_yticks(ys, part["rhs"].astype(str).tolist())
                 ax.set_ylim(len(part) - 0.4, -0.6)
                 ax.tick_params(axis="y", length=0)
-                ax.set_title(term_label(construct, labels, lang), fontsize=st.font_size, pad=2)
+                ax.set_title(
+                    _with_code(term_label(construct, labels, lang), construct, lang),
+                    fontsize=st.font_size,
+                    pad=2,
+                )
             axes[-1].set_xlim(low, 1.08)
             axes[-1].set_xlabel(_t("loading", lang))
     return fig
@@ -472,8 +504,12 @@ def sem_path_diagram(
         (`jianfu.figures._layout.MAIN_MODEL_POSITIONS`) when it covers every node, else an
         automatic layered layout.
 
-    Blue arrows are positive, vermilion negative, grey dashed not significant; edge labels are
-    β with significance marks, placed along their arrows where they overlap nothing.
+    Blue arrows are positive, vermilion negative, grey dashed not significant (the legend
+    says so); edge labels are β with significance marks. Arrows run from box edge to box edge
+    and bend around boxes in their way; each label sits on a stretch of its own arrow where
+    it overlaps no box and no other label (measured with the renderer's text extents,
+    `jianfu.figures._layout.place_on_paths`). Interaction terms are named by their factors'
+    labels (``形式主义负担×容错纠错机制``).
     """
     rows = coefficients
     if "kind" in rows.columns:
@@ -491,18 +527,19 @@ def sem_path_diagram(
         sizes = {n: _layout.text_size_cm(texts[n], st.small_size) for n in pos}
         sizes = {n: (w + 0.25, h + 0.2) for n, (w, h) in sizes.items()}  # box padding
         width_cm, height_cm = 0.98 * st.double_cm, 11.0 if lang == "zh" else 13.0
+        legend_cm = 1.3
         xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
         left = max(sizes[n][0] for n in pos if pos[n][0] == min(xs)) / 2 + 0.1
         right = max(sizes[n][0] for n in pos if pos[n][0] == max(xs)) / 2 + 0.1
         cm_per_x = (width_cm - left - right) / (max(xs) - min(xs) or 1)
         xlim = (min(xs) - left / cm_per_x, max(xs) + right / cm_per_x)
         ylim = (min(ys) - 0.08, max(ys) + 0.08)
-        fig = new_figure("double", height_cm, layout=None)
-        ax = fig.add_axes((0.01, 0.01, 0.98, 0.98))
+        fig = new_figure("double", height_cm + legend_cm, layout=None)
+        bottom = legend_cm / (height_cm + legend_cm)
+        ax = fig.add_axes((0.01, bottom, 0.98, 0.99 - bottom))
         ax.set_axis_off()
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
-        frame = _layout.Frame(cm_per_x, 0.98 * height_cm / (ylim[1] - ylim[0]))
         boxes = {
             n: _draw.box(
                 ax,
@@ -513,22 +550,69 @@ def sem_path_diagram(
             )
             for n in pos
         }
-        obstacles = [(pos[n], sizes[n]) for n in pos]
-        segments, styles = [], []
+        renderer = fig.canvas.get_renderer()
+        extents = {n: _draw.box_extent(b, renderer) for n, b in boxes.items()}
+        centre = {n: tuple(ax.transData.transform(pos[n])) for n in pos}
+        pt = fig.dpi / 72  # pixels per point
+        paths, label_texts, preferred = [], [], []
         for r in rows.itertuples(index=False):
             s, t = str(r.term), str(r.equation)
             sig = r.p < alpha
             color = (st.positive if r.std >= 0 else st.negative) if sig else st.muted
+            others = [extents[n] for n in pos if n not in (s, t)]
+            rad = _layout.choose_rad(centre[s], centre[t], others, margin=2 * pt)
             _draw.arrow_between(
-                ax, boxes[s], boxes[t], color=color, linestyle="-" if sig else (0, (3, 2))
+                ax, boxes[s], boxes[t], color=color, linestyle="-" if sig else (0, (3, 2)), rad=rad
             )
-            preferred = 0.3 if indegree[t] >= 5 else 0.5
-            segments.append((pos[s], pos[t], f"{fmt(r.std)}{stars(r.p)}", preferred))
-            styles.append(color)
-        spots = _layout.place_labels(segments, obstacles, frame, st.small_size)
-        for (x, y), (_, _, text, _), color in zip(spots, segments, styles, strict=True):
-            _draw.edge_label(ax, x, y, text, color=color)
+            points = _layout.arc_points(centre[s], centre[t], rad)
+            paths.append(_layout.visible_part(points, extents[s], extents[t]))
+            label_texts.append(
+                _draw.edge_label(ax, *pos[s], f"{fmt(r.std)}{stars(r.p)}", color=color)
+            )
+            preferred.append(0.3 if indegree[t] >= 5 else 0.5)
+        label_sizes = []
+        for text in label_texts:
+            bbox = text.get_window_extent(renderer)
+            label_sizes.append((bbox.width, bbox.height))
+        spots = _layout.place_on_paths(
+            paths, label_sizes, list(extents.values()), preferred, pad=1.5 * pt
+        )
+        to_data = ax.transData.inverted()
+        for text, spot in zip(label_texts, spots, strict=True):
+            text.set_position(tuple(to_data.transform((spot.x, spot.y))))
+        _path_legend(fig, st, lang, alpha)
     return fig
+
+
+def _path_legend(fig: Figure, st, lang: str, alpha: float) -> None:
+    """What the line styles, boxes, numbers and stars of the path diagram mean."""
+    a = f"{alpha:g}".lstrip("0") if alpha < 1 else f"{alpha:g}"
+    handles = [
+        Line2D([], [], color=st.positive, label=_t("path_positive", lang, a=a)),
+        Line2D([], [], color=st.negative, label=_t("path_negative", lang, a=a)),
+        Line2D([], [], color=st.muted, linestyle=(0, (3, 2)), label=_t("path_ns", lang, a=a)),
+        Patch(facecolor=st.box_face, edgecolor="black", linewidth=st.line_width,
+              label=_t("endogenous", lang)),
+        Patch(facecolor="white", edgecolor="black", linewidth=st.line_width,
+              label=_t("exogenous", lang)),
+    ]  # fmt: skip
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.3 / (fig.get_figheight() * 2.54)),
+        ncols=len(handles),
+        handlelength=2.0,
+        columnspacing=1.2,
+        borderaxespad=0,
+    )
+    fig.text(
+        0.5,
+        0.05 / (fig.get_figheight() * 2.54),
+        _t("path_note", lang),
+        ha="center",
+        va="bottom",
+        fontsize=st.small_size,
+    )
 
 
 # --------------------------------------------------------------------------- (f) forest plot
@@ -845,7 +929,7 @@ def moderation_plot(
         for point in fit.jn:
             right.axvline(point, color=st.negative, linestyle="--", linewidth=st.line_width)
             right.annotate(
-                f"JN: {fit.w} = {fmt(point)}",
+                _t("jn_point", lang, w=term_label(fit.w, labels, lang), value=fmt(point)),
                 (point, 1.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(2, -2),
@@ -903,7 +987,7 @@ def recovery_plot(recovery: pd.DataFrame, *, labels: LabelMap = None, lang: str 
                 )
             for r in part[~covered].itertuples(index=False):
                 ax.annotate(
-                    f"{r.equation} ← {r.term}",
+                    f"{term_label(r.equation, labels, lang)} ← {term_label(r.term, labels, lang)}",
                     (r.truth, r.estimate),
                     xytext=(4, -6),
                     textcoords="offset points",
