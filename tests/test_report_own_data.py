@@ -39,6 +39,7 @@ NEEDED = [
     "reports/measure",
     "reports/models",
     "reports/robustness",
+    "references",
     # the stages' detail (metrics/*.json holds only their headline numbers)
     "reports/ingest/summary.json",
     "reports/measure/summary.json",
@@ -115,6 +116,8 @@ def run_report(project: Path, params: str = "params.yaml") -> subprocess.Complet
                   "--codebook", "codebook/cadre_survey.yaml", "--figures", "reports/figures",
                   "--tables-out", "reports/tables", "--report-docx", "reports/report.docx",
                   "--report-html", "reports/report.html", "--register", "reports/FIGURES.md",
+                  "--hypotheses", "reports/hypotheses.csv",
+                  "--numbers", "reports/report_numbers.csv",
                   "--metrics", "metrics/report.json")  # fmt: skip
 
 
@@ -182,8 +185,8 @@ def test_report_names_its_data_and_carries_no_simulated_notice(own):
             f"数据来源：课题组自有问卷数据，{rows['in']:,}份答卷（有效{rows['clean']:,}份），"
             f"来自{FILES_READ}个导出文件；未使用行政记录。"
         ) in body
-    first_page = _docx_text(own / "reports/report.docx").splitlines()[:3]
-    assert any(line.startswith("数据来源：课题组自有问卷数据") for line in first_page)
+    cover = _docx_text(own / "reports/report.docx").split("\n摘要\n", 1)[0]
+    assert "数据来源：课题组自有问卷数据" in cover
     assert 'class="notice"' not in html
     # the skipped parts say why in one sentence; no result of theirs is stated
     assert f"政策效果评估未进行：policy阶段已跳过（{NO_ADMIN_ZH}）。" in text
@@ -191,8 +194,13 @@ def test_report_names_its_data_and_carries_no_simulated_notice(own):
     assert f"清洗规则与已知脏数据的核对未进行：verify_cleaning阶段已跳过（{NO_TRUTH_ZH}）。" in text
     assert "survey_recovery、policy_recovery阶段已跳过" in text
     assert f"政策评估的规格曲线未进行：spec_policy阶段已跳过（{NO_ADMIN_ZH}）。" in text
-    for result in ("ATT =", "H6：", "一表通等措施在落地后数月内", "真值估计目标", "个政策评估规格"):
+    for result in ("ATT =", "H6（", "一表通等措施在落地后数月内", "真值估计目标", "个政策评估规格"):
         assert result not in text, result
+    # without office records H6 and H7 are not tested (the table says so), not "not supported"
+    parts = pd.read_csv(own / "reports/hypotheses.csv", encoding="utf-8-sig")
+    untested = parts.groupby("hypothesis")["hypothesis_verdict"].first()
+    assert untested["H6"] == "not_tested" and untested["H7"] == "not_tested"
+    assert "（未检验）" in text
     metrics = json.loads((own / "metrics/report.json").read_text(encoding="utf-8"))
     assert metrics["data_source"] == "own" and "table `did`" in metrics["left_out"]
 

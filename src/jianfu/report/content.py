@@ -29,7 +29,7 @@ from jianfu.report import report_tables
 from jianfu.report import verdicts as V
 from jianfu.report.inputs import FILES, Outputs
 from jianfu.report.numbers import cite, cite_pct
-from jianfu.report.wording import clause, label, significant
+from jianfu.report.wording import capitalized, clause, label, significant
 from jianfu.tables import (
     conditional_effects_table,
     descriptives_table,
@@ -296,8 +296,8 @@ def abstract(ctx: Context) -> Section:
     fb = ctx.parts[(ctx.parts["hypothesis"] == "H2")]
     if len(fb):
         zh += "；".join(clause(r, ctx.labels, "zh", ctx.rules) for _, r in fb.iterrows()) + "。"
-        en += " " + "; ".join(
-            clause(r, ctx.labels, "en", ctx.rules) for _, r in fb.iterrows()) + "."  # fmt: skip
+        en += " " + capitalized("; ".join(
+            clause(r, ctx.labels, "en", ctx.rules) for _, r in fb.iterrows())) + "."  # fmt: skip
     s.p(zh, en)
     s.p(
         "关键词：基层减负；形式主义；政绩观；数字赋能；容错纠错；双重差分",
@@ -565,8 +565,7 @@ def _hypothesis_paragraph(ctx: Context, hid: str) -> dict[str, str] | None:
                 clauses[lang].append(clause(r, ctx.labels, lang, ctx.rules, main))
     if clauses["zh"]:
         text["zh"] += "；".join(clauses["zh"]) + "。"
-        first, *rest = clauses["en"]
-        text["en"] += " " + "; ".join([first[0].upper() + first[1:], *rest]) + "."
+        text["en"] += " " + capitalized("; ".join(clauses["en"])) + "."
     return text
 
 
@@ -715,7 +714,7 @@ def _conclusions(ctx: Context) -> Section:
             zh.append(
                 "、".join(ctx.lab(r["term"], "zh") for r in good) + "稳健地降低了形式主义负担"
             )
-            en.append(", ".join(ctx.lab(r["term"], "en") for r in good)
+            en.append(capitalized(", ".join(ctx.lab(r["term"], "en") for r in good))
                       + " lower formalism burden robustly")  # fmt: skip
         if fragile:
             zh.append("、".join(ctx.lab(r["term"], "zh") for r in fragile)
@@ -914,7 +913,7 @@ def _robustness(s: Section, out: Outputs, rules: V.Rules) -> None:
         robust = paths[paths["share_significant_same_sign"] >= rules.robust_share]
         k = cite(len(robust), "n", "derived:spec_curve_summary")
         n = cite(len(paths), "n", "derived:spec_curve_summary")
-        at = f"{100 * rules.robust_share:g}%"  # a rule (params), not a result
+        at = cite_pct(rules.robust_share, "params:report.verdicts.robust_share", 0)
         s.p(
             f"{n}项减负措施对形式主义负担的路径中，{k}项在至少{at}的规格下与主分析同号且显著"
             "（report.verdicts.robust_share）；各效应的规格数、中位数、范围与占比见表，规格曲线见图。",

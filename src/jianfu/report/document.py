@@ -30,6 +30,8 @@ FIGURE = {"zh": "图", "en": "Figure"}
 TABLE = {"zh": "表", "en": "Table"}
 SOURCE = {"zh": "来源", "en": "Source"}
 TOC = {"zh": "目录", "en": "Contents"}
+#: the style of the sections' paragraphs (Word's built-in 正文文本), apart from notes and captions
+BODY_STYLE = "Body Text"
 
 
 @dataclass
@@ -176,7 +178,8 @@ def write_docx(path: Path, rep: Report) -> dict[str, int]:
             continue
         for kind, value in sec.blocks:
             if kind == "p":
-                doc.add_paragraph(rep.text(value))
+                body = wordstyle.add_body(doc, rep.text(value), lang)
+                body.style = doc.styles[BODY_STYLE]
             elif kind == "table" and value in rep.tables:
                 table = rep.tables[value][0]
                 if rep.provenance == "appendix":

@@ -23,7 +23,15 @@ def label(labels: dict, code: str, lang: str) -> str:
         return "×".join(label(labels, c, lang) for c in code.split(":"))
     if "→" in code:
         return "→".join(label(labels, c, lang) for c in code.split("→"))
-    return labels.get(code, {}).get(lang, code)
+    text = labels.get(code, {}).get(lang, code)
+    if lang == "en" and len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]  # mid-sentence: "raises emotional exhaustion"
+    return text
+
+
+def capitalized(text: str) -> str:
+    """The sentence's first letter in upper case."""
+    return text[:1].upper() + text[1:]
 
 
 def significant(row) -> int:
