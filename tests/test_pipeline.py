@@ -435,7 +435,9 @@ def test_report_holds_every_figure_and_table_of_the_register(project):
     assert len(document.tables) == n_tables >= 8
     paras = [p.text for p in document.paragraphs]
     cover = " ".join(paras[: paras.index("摘要")])
-    assert "模拟数据" in cover and "结项报告" in cover
+    params = yaml.safe_load((path / "params.yaml").read_text(encoding="utf-8"))
+    assert params["report"]["cover"]["title"]["zh"] in cover
+    assert "模拟数据" in cover and "结项报告" in cover and "object at" not in cover
     html = (path / "reports/report.html").read_text(encoding="utf-8")
     assert html.count("<figure>") == n_figures and "模拟数据" in html
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html

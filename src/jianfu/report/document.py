@@ -30,6 +30,8 @@ FIGURE = {"zh": "图", "en": "Figure"}
 TABLE = {"zh": "表", "en": "Table"}
 SOURCE = {"zh": "来源", "en": "Source"}
 TOC = {"zh": "目录", "en": "Contents"}
+#: tables with long row labels that read better across a landscape page
+LANDSCAPE = {"hypotheses", "pretrends"}
 #: the style of the sections' paragraphs (Word's built-in 正文文本), apart from notes and captions
 BODY_STYLE = "Body Text"
 
@@ -60,7 +62,7 @@ class Report:
                 if kind == "p":
                     ids.append(id(value))
                     raw.append(value[self.lang])
-        new, self.cited = references.number_citations(raw)
+        new, self.cited = references.number_citations(raw, known=self.bibliography)
         self.texts = dict(zip(ids, new, strict=True))
 
     def text(self, value: dict[str, str]) -> str:
@@ -68,7 +70,9 @@ class Report:
 
     def cover_text(self, key: str) -> str:
         value = self.cover.get(key, "")
-        return str(value.get(self.lang, "")) if isinstance(value, dict) else str(value or "")
+        if value is None or isinstance(value, str | int | float):
+            return str(value or "")
+        return str(value.get(self.lang, "") or "")  # {zh, en} (a mapping of params)
 
 
 def _caption(entry: dict, number: int, lang: str) -> tuple[str, str]:
@@ -184,7 +188,7 @@ def write_docx(path: Path, rep: Report) -> dict[str, int]:
                 table = rep.tables[value][0]
                 if rep.provenance == "appendix":
                     table = replace(table, source=None)
-                wide = needs_landscape(table, lang, portrait)
+                wide = value in LANDSCAPE or needs_landscape(table, lang, portrait)
                 if wide:
                     wordstyle.start_section(doc, landscape=True)
                 title = text_in(table.title, lang)

@@ -2,7 +2,7 @@
 
 The bibliography (params ``report.bibliography``) holds one entry per work under a citation key,
 with CSL-like fields (``type``, ``author``, ``title``, ``container-title``, ``issued`` …;
-docs/report_references.md lists them). The report's text cites works as ``[@key]`` or
+docs/report.md lists them). The report's text cites works as ``[@key]`` or
 ``[@key1; @key2]``; `number_citations` replaces these marks, in document order, by the numbers
 of GB/T 7714-2015 §10.1 (numbered in order of first citation, ``[1]``, ``[2, 5]``, consecutive
 numbers joined by a dash, ``[1-3]``), and `reference_list` prints the list as
@@ -419,7 +419,7 @@ def number_citations(
             if known_keys is not None and key not in known_keys:
                 raise JianfuError(
                     f"citation [@{key}]: no entry '{key}' in the bibliography "
-                    "(params.yaml report.bibliography; docs/report_references.md)"
+                    "(params.yaml report.bibliography; docs/report.md)"
                 )
             order.setdefault(key, len(order) + 1)
         return f"[{compress_numbers(order[k] for k in keys)}]"
