@@ -8,6 +8,8 @@ not self-reported, so no common-method variance can keep the estimate significan
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -41,5 +43,5 @@ def test_flipping_a_simulated_effect_to_zero_flips_verdict_and_sentence(pipeline
     assert "：不支持。" in text_after
     assert "对形式主义负担的影响不显著" in text_after
     assert "显著提高" not in text_after
-    metrics = pd.read_json(project / "metrics/report.json", typ="series")
+    metrics = json.loads((project / "metrics/report.json").read_text(encoding="utf-8"))
     assert metrics["verdicts"]["H7"] == "not_supported"
