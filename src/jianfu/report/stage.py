@@ -153,8 +153,8 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
         figure_root=args.figures,
         lang=lang,
         front=front,
-        cover=rp["cover"],
-        header=rp["header"],
+        cover=rp["cover"].to_dict(),  # both languages: the cover's text is the report's
+        header=rp["header"].to_dict(),
         bibliography=bib,
         provenance=provenance,
     )
