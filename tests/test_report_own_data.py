@@ -203,7 +203,9 @@ def test_report_names_its_data_and_carries_no_simulated_notice(own):
     assert verdicts["H6"] == "not_tested"
     assert "（未检验）" in text
     metrics = json.loads((own / "metrics/report.json").read_text(encoding="utf-8"))
-    assert metrics["data_source"] == "own" and "table `did`" in metrics["left_out"]
+    # the metrics count what is left out; reports/FIGURES.md lists it (test_register_…)
+    assert metrics["data_source"] == "own" and metrics["left_out"] >= 1
+    assert metrics["verdicts"]["H6"] == "not_tested"
 
 
 def test_register_lists_only_what_exists(own):
