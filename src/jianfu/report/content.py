@@ -29,7 +29,14 @@ from jianfu.report import report_tables
 from jianfu.report import verdicts as V
 from jianfu.report.inputs import FILES, Outputs
 from jianfu.report.numbers import cite, cite_pct
-from jianfu.report.wording import capitalized, clause, label, significant
+from jianfu.report.wording import (
+    capitalized,
+    clause,
+    input_key,
+    label,
+    number_kind,
+    significant,
+)
 from jianfu.tables import (
     conditional_effects_table,
     descriptives_table,
@@ -559,8 +566,6 @@ def _hypothesis_paragraph(ctx: Context, hid: str) -> dict[str, str] | None:
             main = None
             if ":" in str(term):
                 main = _coef(coefs, spec, str(term).split(":")[0])
-                if main is not None:
-                    main = main.rename({"equation": "equation"})
             for lang in ("zh", "en"):
                 clauses[lang].append(clause(r, ctx.labels, lang, ctx.rules, main))
     if clauses["zh"]:
@@ -572,9 +577,7 @@ def _hypothesis_paragraph(ctx: Context, hid: str) -> dict[str, str] | None:
 def _summarise(ctx: Context, rows: pd.DataFrame, lang: str) -> str:
     """Several estimates of one kind (e.g. an indirect effect per measure) in one sentence."""
     r0 = rows.iloc[0]
-    kind = "coef" if r0["source"] == "coefficients" else "effect"
-    src = {"coefficients": "coefficients", "effects": "effects", "policy": "aggregates"}[
-        r0["source"]]  # fmt: skip
+    kind, src = number_kind(r0), input_key(r0)
     sig = rows.apply(significant, axis=1)
     pred = V.SIGNS[str(r0["prediction"])]
     k = cite(int((sig == pred).sum()) if pred else int((sig == 0).sum()), "n", f"derived:{src}")

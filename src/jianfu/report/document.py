@@ -283,7 +283,7 @@ def write_html(path: Path, rep: Report) -> None:
             elif kind == "table" and value in rep.tables:
                 table = rep.tables[value][0]
                 if rep.provenance == "appendix":
-                    table = _without_source(table)
+                    table = replace(table, source=None)
                 parts.append(render_html(table, lang))
             elif kind == "figure" and value in rep.manifest:
                 entry = rep.manifest[value]
@@ -297,10 +297,6 @@ def write_html(path: Path, rep: Report) -> None:
                 )
     parts.append("</body></html>")
     write_text(path, "\n".join(parts) + "\n")
-
-
-def _without_source(table: Table) -> Table:
-    return replace(table, source=None)
 
 
 def figures_register(

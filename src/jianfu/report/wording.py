@@ -45,11 +45,13 @@ def significant(row) -> int:
     return 0
 
 
-def _kind(row) -> str:
+def number_kind(row) -> str:
+    """How a verdict row's estimate prints: a coefficient, or an effect (indirect, ATT)."""
     return "coef" if row["source"] == "coefficients" else "effect"
 
 
-def _src(row) -> str:
+def input_key(row) -> str:
+    """The report input (`jianfu.report.inputs.FILES`) a verdict row's estimate comes from."""
     return {"coefficients": "coefficients", "effects": "effects", "policy": "aggregates"}[
         row["source"]
     ]
@@ -57,7 +59,7 @@ def _src(row) -> str:
 
 def stat(row, lang: str) -> str:
     """'b = −0.11, 95% CI [−0.16, −0.06]' (ATT / indirect effect for the others)."""
-    src, kind = _src(row), _kind(row)
+    src, kind = input_key(row), number_kind(row)
     sym = {"coefficients": "b", "effects": "ind" if lang == "en" else "间接效应",
            "policy": "ATT"}[row["source"]]  # fmt: skip
     if row["source"] == "effects" and lang == "en":
