@@ -1,14 +1,16 @@
-"""The specification curve: grid, DVC experiments, collection, staleness, figures, table.
+"""The specification curve: the grid, its evaluation in parallel, the curve, figures, table.
 
-Unit tests on tiny inputs; the quick tier runs a 4-specification grid as real DVC experiments
-end to end (queue, run, collect, the spec_curve stage, figures and report); the slow tier runs
-the default grid (127 experiments: 112 survey and 16 policy specifications).
+Unit tests on tiny inputs; on the pipeline fixture's outputs, a small grid evaluated on the
+local pool equals the single-specification functions, and a DVC experiment of one
+specification (`dvc exp run -S robustness.spec.…`) reproduces the `spec_curve` stage's rows of
+it; the pipeline's own default grid (127 specifications) is checked in the fixture's outputs.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
+import operator
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, clone_with_outputs, dvc, run_git, run_jianfu
+from conftest import ROOT, clone_with_outputs, dvc, run_jianfu
 from jianfu.core.errors import JianfuError
-from jianfu.robustness import choices, curve, experiments
+from jianfu.core.parallel import run_tasks
+from jianfu.robustness import choices, curve, evaluate
 from jianfu.robustness import grid as gridmod
 
 MAIN = dict(choices.DEFAULTS)
@@ -87,30 +90,30 @@ def test_bad_grids_are_clear_errors(grid, message):
 
 
 def test_exp_run_arguments_set_every_choice_and_target_the_spec_stages():
-    args = experiments.exp_run_args({**MAIN, "cs_baseline": False, "speeder_median_share": 0.5})
-    assert args[:5] == ["exp", "run", "--queue", "-n", gridmod.experiment_name(
-        {**MAIN, "cs_baseline": False, "speeder_median_share": 0.5})]  # fmt: skip
+    spec = {**MAIN, "cs_baseline": False, "speeder_median_share": 0.5}
+    args = gridmod.exp_run_args(spec)
+    assert args[:4] == ["exp", "run", "-n", gridmod.experiment_name(spec)]
     sets = [args[i + 1] for i, a in enumerate(args) if a == "-S"]
     assert len(sets) == len(MAIN)
     assert "robustness.spec.cs_baseline=false" in sets
     assert "robustness.spec.speeder_median_share=0.5" in sets
     assert 'robustness.spec.scoring="mean"' in sets
-    assert args[-2:] == list(experiments.TARGETS)
+    assert args[-2:] == ["spec_survey", "spec_policy"]
+    assert gridmod.exp_run_args(spec, "survey")[-1] == "spec_survey"
     # only the spec stages: never ingest, which cannot run without the git-ignored own exports
-    assert args[5] == "--single-item"
+    assert args[4] == "--single-item"
 
 
-# ----------------------------------------------------------------------------- collection
+# ----------------------------------------------------------------------------- evaluation
 
 
-def _metrics(family: str, shift: float = 0.0, fingerprint: str = "f0") -> dict:
+def _metrics(family: str, shift: float = 0.0) -> dict:
     if family == "survey":
         effects = {"FB<-DM": (-0.1 + shift, "path", "DM", "", "FB")}
     else:
         effects = {"ATT:negative_list->documents": (-15.0 + shift, "att", "negative_list", "",
                                                     "documents")}  # fmt: skip
     return {
-        "fingerprint": fingerprint,
         "effects": {
             e: {"kind": k, "x": x, "m": m, "y": y, "estimate": v, "se": 0.02, "ci_low": v - 0.04,
                 "ci_high": v + 0.04, "p": 0.001, "n": 100, "scale": "sd"}
@@ -119,94 +122,77 @@ def _metrics(family: str, shift: float = 0.0, fingerprint: str = "f0") -> dict:
     }  # fmt: skip
 
 
-def _shown(specs_and_shifts) -> list[dict]:
-    """A `dvc exp show --json` document with one experiment per (spec, survey, policy shift)."""
-    exps = []
-    for spec, ds, dp, error in specs_and_shifts:
-        rev = {
-            "rev": "abc",
-            "name": gridmod.experiment_name(spec),
-            "error": error,
-            "data": {
-                "params": {"params.yaml": {"data": {"robustness": {"spec": spec}}}},
-                "metrics": {
-                    experiments.METRICS["survey"]: {"data": _metrics("survey", ds)},
-                    experiments.METRICS["policy"]: {"data": _metrics("policy", dp)},
-                },
-            },
-        }
-        exps.append({"revs": [rev], "name": rev["name"]})
-    return [{"rev": "workspace"}, {"rev": "base", "experiments": exps}]
+def test_tasks_share_a_sample_per_cleaning_choice_survey_first():
+    grid = {"survey": {"straightliner": ["remove", "keep"], "scoring": ["mean", "factor"]},
+            "policy": {"cs_method": ["dr", "reg"]}}  # fmt: skip
+    tasks = evaluate.plan(gridmod.expand(MAIN, grid))
+    assert [(f, len(g)) for f, g in tasks] == [
+        ("survey", 2), ("survey", 2), ("policy", 1), ("policy", 1)
+    ]  # fmt: skip
+    for _, group in tasks[:2]:
+        assert len({s["straightliner"] for s in group}) == 1
 
 
-def test_collect_makes_one_row_per_family_specification_and_effect():
-    specs = gridmod.expand(
-        MAIN, {"survey": {"scoring": ["mean", "factor"]}, "policy": {"cs_control": ["notyet",
-                                                                                     "never"]}}
-    )  # fmt: skip
-    assert len(specs) == 3
-    shown = _shown([(specs[0], 0, 0, None), (specs[1], 0.01, 0, None), (specs[2], 0, 1.0, None)])
-    table, missing = experiments.collect(shown, specs)
-    assert missing == []
-    assert len(table) == 4  # survey: main, factor; policy: main, never
-    assert list(table.columns[:2]) == ["family", "spec_id"]
-    assert set(table["spec_scoring"].dropna()) == {"mean", "factor"}
-    assert table.loc[table["spec_scoring"] == "factor", "estimate"].item() == pytest.approx(-0.09)
-    # an experiment that failed, or none at all, is reported missing, never invented
-    table, missing = experiments.collect(
-        _shown([(specs[0], 0, 0, None), (specs[1], 0.01, 0, "boom")]), specs
-    )
-    assert missing == [gridmod.experiment_name(specs[1]), gridmod.experiment_name(specs[2])]
-    assert len(table) == 2
+@pytest.mark.parametrize("workers", [1, 2])
+def test_tasks_come_back_in_order_on_the_local_backend(workers):
+    tasks = [(i, 10) for i in range(7)]
+    seen = []
+    out = run_tasks(operator.add, tasks, workers=workers, on_done=lambda i, r: seen.append(i))
+    assert out == [i + 10 for i in range(7)]
+    assert sorted(seen) == list(range(7))
 
 
-def test_collect_refuses_experiments_from_different_inputs():
-    specs = gridmod.expand(MAIN, {"policy": {"cs_control": ["notyet", "never"]}})
-    # both experiments hold the main survey specification, with different results
-    shown = _shown([(specs[0], 0, 0, None), (specs[1], 0.5, 1.0, None)])
-    with pytest.raises(JianfuError, match="different inputs"):
-        experiments.collect(shown, specs)
+def test_tasks_run_on_a_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:  # fmt: skip
+        out = run_tasks(operator.mul, [(i, 3) for i in range(5)], backend="dask", client=client)
+    assert out == [0, 3, 6, 9, 12]
+    with pytest.raises(JianfuError, match=r"needs robustness\.dask\.scheduler"):
+        run_tasks(operator.mul, [(1, 2)], backend="dask", where="robustness")
+    with pytest.raises(JianfuError, match="backend must be one of"):
+        run_tasks(operator.mul, [(1, 2)], backend="spark", where="robustness")
 
 
-def test_curve_marks_stale_and_missing_specifications():
+def _grid_rows(specs, family, ds=0.0, error=""):
+    rows = []
+    for spec in gridmod.family_specs(specs, family):
+        m = _metrics(family, ds)
+        effects = None if error else pd.DataFrame(
+            [{"effect": e, **v} for e, v in m["effects"].items()]
+        )  # fmt: skip
+        rows += evaluate._rows(family, spec, effects, error)
+    return rows
+
+
+def test_curve_lists_failed_specifications_and_is_then_incomplete():
     specs = gridmod.expand(MAIN, {"survey": {"scoring": ["mean", "factor"]}})
-    table, _ = experiments.collect(_shown([(specs[0], 0, 0, None)]), specs)
-    current = {"survey": _metrics("survey"), "policy": _metrics("policy")}
-    rows, status = curve.curve_table(table, specs, MAIN, current)
-    assert not status["stale"] and not status["complete"]
-    assert status["families"]["survey"]["missing"] == [gridmod.family_spec_id(specs[1], "survey")]
-    assert rows["main"].sum() == 2
-    # the data changed since the experiments ran: the main estimate differs -> stale
-    current["survey"] = _metrics("survey", shift=1e-6)
-    _, status = curve.curve_table(table, specs, MAIN, current)
-    assert status["stale"] and status["stale_effects"] == ["FB<-DM"]
+    grid = evaluate.grid_table(
+        _grid_rows(specs[:1], "survey") + _grid_rows(specs, "policy")
+        + _grid_rows(specs[1:], "survey", error="ValueError: boom")
+    )  # fmt: skip
+    rows, status = curve.curve_table(grid, specs, MAIN, {})
+    assert status["specifications"] == 3 and status["estimated"] == 2
+    assert not status["complete"]
+    failed = status["families"]["survey"]["failed"]
+    assert failed == [
+        {"spec_id": gridmod.family_spec_id(specs[1], "survey"), "error": "ValueError: boom"}
+    ]
+    assert rows["main"].sum() == 2  # one survey, one policy row of the main specification
+    # a family without inputs (own data without office records) is reported skipped
+    _, status = curve.curve_table(grid, specs, MAIN, {"policy": "no office records"})
+    assert status["families"]["policy"] == {
+        "skipped": "no office records", "specifications": 0, "estimated": 0, "failed": []
+    }  # fmt: skip
 
 
-def test_curve_marks_specifications_from_other_data_or_code_stale():
-    """A code change that moves only another specification (not the main one) is caught."""
-    specs = gridmod.expand(MAIN, {"survey": {"estimator": ["ols", "sem"]}})
-    table, _ = experiments.collect(_shown([(s, 0, 0, None) for s in specs]), specs)
-    table.loc[table["spec_estimator"] == "sem", "fingerprint"] = "f1"  # made by other code
-    current = {"survey": _metrics("survey"), "policy": _metrics("policy")}
-    _, status = curve.curve_table(table, specs, MAIN, current)
-    assert status["stale"] and status["stale_effects"] == []
-    assert status["families"]["survey"]["stale_specifications"] == 1
-    assert status["families"]["policy"]["stale_specifications"] == 0
-    table["fingerprint"] = "f0"
-    assert not curve.curve_table(table, specs, MAIN, current)[1]["stale"]
-
-
-def test_fingerprint_follows_data_settings_and_code(tmp_path):
-    from jianfu.robustness.stage import fingerprint
-
-    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
-    a.write_bytes(b"data")
-    b.write_bytes(b"data")
-    base = fingerprint({"clean": a}, {"seed": 1})
-    assert fingerprint({"clean": b}, {"seed": 1}) == base  # contents, not paths
-    assert fingerprint({"clean": a}, {"seed": 2}) != base
-    b.write_bytes(b"other")
-    assert fingerprint({"clean": b}, {"seed": 1}) != base
+def test_the_main_specification_must_match_the_single_spec_stage():
+    specs = gridmod.expand(MAIN, {})
+    grid = evaluate.grid_table(_grid_rows(specs, "survey"))
+    main_id = gridmod.family_spec_id(MAIN, "survey")
+    curve.check_main(grid, "survey", main_id, _metrics("survey"))
+    with pytest.raises(JianfuError, match="must compute the same numbers"):
+        curve.check_main(grid, "survey", main_id, _metrics("survey", shift=1e-6))
 
 
 def test_summary_shares():
@@ -297,86 +283,58 @@ def test_spec_curve_table_renders_in_every_format():
 # ----------------------------------------------------------------------------- end to end
 
 
-def _set_grid(project: Path, grid: dict) -> None:
-    path = project / "params.yaml"
-    text = path.read_text(encoding="utf-8")
-    start = text.index("\n  grid:\n", text.index("\nrobustness:"))
-    end = text.index("\n  alpha:", start)
-    block = yaml.safe_dump({"grid": grid}, default_flow_style=None, sort_keys=False)
-    block = "\n" + "".join(f"  {line}\n" for line in block.splitlines())
-    path.write_text(text[:start] + block.rstrip("\n") + text[end:], encoding="utf-8")
+def _survey_rows(project: Path) -> pd.DataFrame:
+    folder = project / "data/processed/survey"
+    return pd.concat(
+        [pd.read_parquet(folder / "clean.parquet"), pd.read_parquet(folder / "quarantine.parquet")],
+        ignore_index=True,
+    )
 
 
-def _commit(project: Path, message: str) -> None:
-    run_git(project, "add", "-A")
-    run_git(project, "commit", "-qm", message)
+@pytest.mark.pipeline
+def test_grid_on_the_pool_equals_the_single_specification_functions(pipeline_project, codebook):
+    """A small grid on two workers: each row is what `survey_effects` / `policy_effects` give
+    for that specification alone (the functions of the spec_survey and spec_policy stages)."""
+    from jianfu.core.params import load_params
+    from jianfu.robustness.policy import load_panel, policy_effects
+    from jianfu.robustness.sample import analysis_sample
+    from jianfu.robustness.survey import survey_effects
+
+    project = pipeline_project[0]
+    params = load_params(project / "params.yaml")
+    grid = {"survey": {"scoring": ["mean", "factor"], "attention_fail": ["remove", "keep"]},
+            "policy": {"cs_method": ["dr", "reg"]}}  # fmt: skip
+    specs = gridmod.expand(MAIN, grid)
+    rows, clean = _survey_rows(project), params["ingest"]["clean"].to_dict()
+    panel = load_panel(project / "data/processed/panel")
+    survey = (rows, codebook, clean, evaluate.survey_settings(params))
+    policy = (panel, evaluate.policy_settings(params))
+    table = evaluate.evaluate_grid(specs, survey=survey, policy=policy, workers=2)
+    assert (table["error"] == "").all()
+    assert table.groupby("family")["spec_id"].nunique().to_dict() == {"survey": 4, "policy": 2}
+    # one specification of each family, alone
+    spec = {**MAIN, "scoring": "factor", "attention_fail": "keep"}
+    sample = analysis_sample(rows, codebook, clean, spec)
+    alone = survey_effects(sample, codebook, spec, **evaluate.survey_settings(params))
+    got = table[table["spec_id"] == gridmod.family_spec_id(spec, "survey")].set_index("effect")
+    for r in alone.itertuples():
+        assert got.at[r.effect, "estimate"] == r.estimate
+        assert got.at[r.effect, "se"] == r.se and got.at[r.effect, "n"] == r.n
+    spec = {**MAIN, "cs_method": "reg"}
+    alone = policy_effects(panel, spec, evaluate.policy_settings(params))
+    got = table[table["spec_id"] == gridmod.family_spec_id(spec, "policy")].set_index("effect")
+    for r in alone.itertuples():
+        assert got.at[r.effect, "estimate"] == r.estimate and got.at[r.effect, "p"] == r.p
 
 
-def _jianfu(project: Path, *args: str) -> str:
-    proc = run_jianfu(project, *args)
-    return proc.stdout + proc.stderr
-
-
-def _run_grid(pipeline_project, tmp_path, grid: dict | None, jobs: int) -> Path:
-    project = clone_with_outputs(pipeline_project[0], tmp_path / "clone")
-    if grid is not None:
-        _set_grid(project, grid)
-        _commit(project, "grid")
-    out = _jianfu(project, "spec-curve", "run", "-j", str(jobs))
-    assert "specifications collected" in out
-    return project
-
-
-def _check_curve(project: Path, n_specs: int) -> tuple[pd.DataFrame, dict]:
-    table = pd.read_csv(project / experiments.COLLECTED, encoding="utf-8-sig")
+@pytest.mark.pipeline
+def test_default_grid_of_127_specifications(pipeline_project):
+    """The pipeline's spec_curve stage estimated every specification of params.yaml's grid."""
+    project = pipeline_project[0]
+    table = pd.read_csv(project / "reports/robustness/spec_curve.csv", encoding="utf-8-sig")
     status = json.loads((project / "reports/robustness/status.json").read_text(encoding="utf-8"))
-    assert status["specifications"] == n_specs
-    assert status["complete"] and not status["stale"], status
-    return table, status
-
-
-@pytest.mark.pipeline
-def test_quick_grid_runs_as_dvc_experiments_end_to_end(pipeline_project, tmp_path):
-    """4 specifications (2 scorings x OLS/multilevel) -> experiments -> table -> report."""
-    grid = {"survey": {"scoring": ["mean", "factor"], "estimator": ["ols", "mixed"]}, "policy": {}}
-    project = _run_grid(pipeline_project, tmp_path, grid, jobs=2)
-    names = [e["name"] for e in experiments.experiments(experiments.show(project))]
-    assert len(names) == 4
-    # an unchanged grid runs nothing again
-    assert "0 to queue" in _jianfu(project, "spec-curve", "run")
-    out = dvc(project, "repro", "report")
-    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-    # only the curve and what shows it rerun; the estimates of the main spec come from cache
-    assert ran == {"spec_curve", "figures", "report"}, ran
-    table, status = _check_curve(project, n_specs=4 + 1)
-    assert len(table) == 4 * 14 + 5
-    # the experiment of the main specification reproduces the workspace's own estimates
-    main = json.loads((project / experiments.METRICS["survey"]).read_text(encoding="utf-8"))
-    rows = table[table["spec_id"] == status["families"]["survey"]["main_spec_id"]]
-    for _, r in rows.iterrows():
-        assert r["estimate"] == pytest.approx(main["effects"][r["effect"]]["estimate"], abs=1e-12)
-    # every specification of a family used the same rows unless a cleaning choice changed
-    assert set(table.loc[table["family"] == "survey", "n"]) == {main["n"]}
-    figures = json.loads((project / "reports/figures/figures.json").read_text(encoding="utf-8"))
-    keys = {f["key"] for f in figures}
-    assert {
-        "spec_curve_path",
-        "spec_curve_indirect",
-        "spec_curve_att",
-        "spec_curve_summary",
-    } <= keys
-    register = (project / "reports/FIGURES.md").read_text(encoding="utf-8")
-    assert "spec_curve" in register
-    assert (project / "reports/tables/spec_curve_zh.md").exists()
-
-
-@pytest.mark.pipeline
-@pytest.mark.slow
-def test_default_grid_of_127_specifications(pipeline_project, tmp_path):
-    """The acceptance run: every specification of params.yaml's grid as a DVC experiment."""
-    project = _run_grid(pipeline_project, tmp_path, None, jobs=2)
-    dvc(project, "repro", "spec_curve")
-    table, _ = _check_curve(project, n_specs=112 + 16)
+    assert status["specifications"] == 112 + 16 and status["complete"], status
+    assert len(gridmod.expand(MAIN, _params()["robustness"]["grid"])) == 127
     assert table.groupby("family")["spec_id"].nunique().to_dict() == {"survey": 112, "policy": 16}
     # cleaning choices change the sample: keeping straight-liners never removes a row and
     # adds some where failed attention checks are kept too (most straight-liners fail them)
@@ -386,38 +344,49 @@ def test_default_grid_of_127_specifications(pipeline_project, tmp_path):
     assert len(pairs) == 112 // 2
     assert (pairs["keep"] >= pairs["remove"]).all()
     assert (pairs["keep"] > pairs["remove"]).any()
+    # the main specification's rows are the single-specification stage's numbers
+    main = json.loads((project / curve.METRICS["survey"]).read_text(encoding="utf-8"))
+    rows = table[table["spec_id"] == status["families"]["survey"]["main_spec_id"]]
+    assert set(rows["effect"]) == set(main["effects"])
+    for r in rows.itertuples():
+        assert r.estimate == pytest.approx(main["effects"][r.effect]["estimate"], abs=1e-12)
+    figures = json.loads((project / "reports/figures/figures.json").read_text(encoding="utf-8"))
+    keys = {f["key"] for f in figures}
+    assert {
+        "spec_curve_path",
+        "spec_curve_indirect",
+        "spec_curve_att",
+        "spec_curve_summary",
+    } <= keys
+    assert (project / "reports/tables/spec_curve_zh.md").exists()
 
 
-def test_waiting_survives_a_failing_queue_status(monkeypatch, tmp_path):
-    """`dvc queue status` now and then fails while a worker writes its status file: the wait
-    retries instead of stopping the workers; a status that keeps failing is an error."""
+@pytest.mark.pipeline
+def test_a_dvc_experiment_reproduces_a_grid_row(pipeline_project, tmp_path):
+    """`dvc exp run -S robustness.spec.…` (the command `jianfu spec-curve exp <id>` prints)
+    estimates one specification of the curve: its metrics equal the spec_curve stage's rows."""
+    project = clone_with_outputs(pipeline_project[0], tmp_path / "clone")
+    table = pd.read_csv(project / "reports/robustness/spec_curve.csv", encoding="utf-8-sig")
+    want = {
+        "survey": {**MAIN, "estimator": "mixed", "scoring": "factor", "speeder_median_share": 0.5},
+        "policy": {**MAIN, "cs_control": "never", "cs_method": "ipw"},
+    }
+    for family, spec in want.items():
+        spec_id = gridmod.family_spec_id(spec, family)
+        command = _jianfu(project, "spec-curve", "exp", spec_id).strip().splitlines()[-1]
+        assert command.startswith("dvc exp run ") and f"spec_{family}" in command
+        dvc(project, *shlex.split(command)[1:])
+        got = json.loads((project / curve.METRICS[family]).read_text(encoding="utf-8"))
+        assert got["spec"] == gridmod.family_spec(spec, family)
+        rows = table[table["spec_id"] == spec_id]
+        assert len(rows) == len(got["effects"]) > 0
+        for r in rows.itertuples():
+            e = got["effects"][r.effect]
+            for col in ("estimate", "se", "ci_low", "ci_high", "p"):
+                assert getattr(r, col) == pytest.approx(e[col], rel=1e-12), (r.effect, col)
+        assert got["effects"][rows["effect"].iloc[0]]["n"] == rows["n"].iloc[0]
 
-    specs = [dict(MAIN), {**MAIN, "speeder_median_share": 0.5}]
-    names = [gridmod.experiment_name(s) for s in specs]
-    # the queue still lists a finished task of an earlier run under the second name
-    old = {"t0": (names[1], "Success")}
-    ours = {"t1": (names[0], "Success"), "t2": (names[1], "Running")}
-    done = {**ours, "t2": (names[1], "Success")}
-    replies = iter([old, None, None, old | ours, None, old | ours, old | done])
-    monkeypatch.setattr(experiments, "check_up_to_date", lambda root: None)
-    monkeypatch.setattr(experiments, "show", lambda root: [])
-    monkeypatch.setattr(experiments, "_queue", lambda root, todo, progress: names)
-    monkeypatch.setattr(experiments, "start_workers", lambda root, jobs: None)
-    monkeypatch.setattr(experiments, "_queue_status", lambda root: next(replies))
-    monkeypatch.setattr(
-        experiments, "_dvc", lambda root, *a, check=True: subprocess.CompletedProcess(a, 0, "", "")
-    )
-    out = experiments.run(tmp_path, specs, poll=0, progress=lambda m: None)
-    assert out == {"specs": 2, "reused": 0, "queued": 2}
-    assert next(replies, "used up") == "used up"  # it waited for our t2, not the earlier t0
 
-    monkeypatch.setattr(experiments, "_queue_status", lambda root: None)
-
-    def dvc(root, *args, check=True):
-        if check and args[:2] == ("queue", "status"):
-            raise experiments.JianfuError("`dvc queue status …` failed")
-        return subprocess.CompletedProcess(args, 0, "", "")
-
-    monkeypatch.setattr(experiments, "_dvc", dvc)
-    with pytest.raises(experiments.JianfuError, match="queue status"):
-        experiments.run(tmp_path, specs, poll=0, progress=lambda m: None)
+def _jianfu(project: Path, *args: str) -> str:
+    proc = run_jianfu(project, *args)
+    return proc.stdout + proc.stderr

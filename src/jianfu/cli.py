@@ -71,7 +71,7 @@ STAGES = {
     ),
     "spec_curve": (
         "jianfu.robustness.curve",
-        "the specification curve from every experiment's metrics (robustness/experiments.csv)",
+        "the specification curve: every specification of the grid estimated, in parallel",
     ),
     "fonts": (
         "jianfu.figures.font_stage",
@@ -110,7 +110,7 @@ TOOLS = {
     ),
     "spec-curve": (
         "jianfu.tools.spec_curve",
-        "run the specification grid as DVC experiments (plan | run | collect)",
+        "list the specification grid; the DVC experiment of one specification (plan | exp)",
     ),
     "check-sharing": (
         "jianfu.tools.sharing",

@@ -105,20 +105,10 @@ def data_source(params: Mapping) -> str:
 NO_TRUTH = "own data (data.source: own): there is no simulated truth to compare with"
 #: The reason the panel and policy stages give when own data come without office records.
 NO_RECORDS = "no office records in {folder} (own data)"
-#: The reason of spec_curve on own data before the grid has been run on them.
-GRID_NOT_RUN = (
-    "the collected specification grid (robustness/experiments.csv) was not made from these "
-    "data: run `jianfu spec-curve run` to make the curve for them (docs/robustness.md)"
-)
 #: The Chinese wording of each reason above, for the Chinese report (`reason_zh`).
 _REASONS_ZH = (
     (NO_TRUTH, "自有数据（data.source: own）没有可对照的模拟真值"),
     (NO_RECORDS, "{folder} 中没有行政记录（自有数据）"),
-    (
-        GRID_NOT_RUN,
-        "已收集的规格网格（robustness/experiments.csv）不是由本数据生成的：运行 "
-        "`jianfu spec-curve run` 即可为本数据生成规格曲线（docs/robustness.md）",
-    ),
 )
 
 

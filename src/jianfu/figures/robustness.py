@@ -77,9 +77,9 @@ TEXT = {
     "n_specs": {"zh": "{n}个规格", "en": "{n} specifications"},
     "att_units": {"zh": "估计值（结果变量单位）", "en": "Estimate (outcome units)"},
     "not_run": {
-        "zh": "尚无规格曲线结果：{what}\n运行 jianfu spec-curve run，再运行 dvc repro",
-        "en": "No specification-curve results yet: {what}\n"
-        "run `jianfu spec-curve run`, then `dvc repro`",
+        "zh": "无规格曲线结果：{what}\n规格网格中没有能估计该效应的规格（见 status.json）",
+        "en": "No specification-curve results: {what}\n"
+        "no specification of the grid estimates it (see status.json)",
     },
 }
 

@@ -321,7 +321,7 @@ def _spec_curve(kind: str):
 
 def _spec_summary(d, lab, lang):
     if d[SPEC_SUMMARY].empty:
-        return robustness.not_run("robustness/experiments.csv", lang=lang)
+        return robustness.not_run("reports/robustness/summary.csv", lang=lang)
     return robustness.spec_curve_summary(d[SPEC_SUMMARY], labels=lab, lang=lang)
 
 

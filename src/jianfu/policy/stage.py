@@ -102,7 +102,7 @@ def prepare(
                 "no pre-period): left out, their ATT is not identified")}
         )  # fmt: skip
         frame = frame[~always]
-    missing = frame.groupby("township_code")[outcome].transform(lambda s: s.isna().any())
+    missing = frame[outcome].isna().groupby(frame["township_code"]).transform("any")
     if missing.any():
         n = frame.loc[missing, "township_code"].nunique()
         notes.append(

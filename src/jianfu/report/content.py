@@ -892,10 +892,11 @@ def _robustness(s: Section, out: Outputs, rules: V.Rules) -> None:
     policy_skipped = fams.get("policy", {}).get("skipped")
     if policy_skipped is not None:
         s.p(
-            f"关键效应在{n_survey}个{survey_zh}下重新估计[@simonsohn2020]，每个规格是一次 DVC 实验"
-            "（jianfu spec-curve run）。",
+            f"关键效应在{n_survey}个{survey_zh}下重新估计[@simonsohn2020]，全部规格在每次运行"
+            "流水线时由同一数据重新估计（spec_curve 阶段）。",
             f"The key effects were re-estimated under {n_survey} {survey_en} [@simonsohn2020], "
-            "each one DVC experiment (jianfu spec-curve run).",
+            "every specification from the same data in each run of the pipeline (stage "
+            "spec_curve).",
         )
         _note(s, skipped_note(out, [], "政策评估的规格曲线",
                               "The policy half of the specification curve",
@@ -905,11 +906,12 @@ def _robustness(s: Section, out: Outputs, rules: V.Rules) -> None:
                         "spec_curve_status")  # fmt: skip
         s.p(
             f"关键效应在{n_survey}个{survey_zh}和{n_policy}个政策评估规格（对照组、标准误、基期水平"
-            "条件、估计量）下重新估计[@simonsohn2020]，每个规格是一次 DVC 实验（jianfu spec-curve "
-            "run）。",
+            "条件、估计量）下重新估计[@simonsohn2020]，全部规格在每次运行流水线时由同一数据重新"
+            "估计（spec_curve 阶段）。",
             f"The key effects were re-estimated under {n_survey} {survey_en} and {n_policy} "
             "policy specifications (comparison group, standard errors, baseline conditioning, "
-            "estimator) [@simonsohn2020], each one DVC experiment (jianfu spec-curve run).",
+            "estimator) [@simonsohn2020], every specification from the same data in each run "
+            "of the pipeline (stage spec_curve).",
         )
     if not summary.empty:
         paths = summary[summary["kind"] == "path"]
@@ -925,18 +927,15 @@ def _robustness(s: Section, out: Outputs, rules: V.Rules) -> None:
             "(report.verdicts.robust_share); the table gives each effect's specifications, "
             "median, range and shares, the figures the curves.",
         )
-    if status["stale"] or not status["complete"]:
-        same = {"zh": "否" if status["stale"] else "是", "en": "no" if status["stale"] else "yes"}
-        got = cite(status["collected"], "n", "spec_curve_status")
+    if not status["complete"]:
+        got = cite(status["estimated"], "n", "spec_curve_status")
         total = cite(status["specifications"], "n", "spec_curve_status")
         s.p(
-            f"注意：已收集的实验结果与本次运行不一致或不完整（已收集{got}/{total}个规格；均来自本次"
-            f"运行的数据、代码与设置：{same['zh']}），假设判定未使用规格曲线。请运行 jianfu "
-            "spec-curve run 更新。",
-            f"Caution: the collected experiments are out of date or incomplete ({got} of "
-            f"{total} specifications; all made from this run's data, code and settings: "
-            f"{same['en']}), so the verdicts do not use the curve. Run jianfu spec-curve run "
-            "to update them.",
+            f"注意：{total}个规格中只有{got}个可以估计（未能估计的规格及原因见 "
+            "reports/robustness/status.json），假设判定未使用规格曲线。",
+            f"Caution: only {got} of the {total} specifications could be estimated (the others "
+            "and why are listed in reports/robustness/status.json), so the verdicts do not use "
+            "the curve.",
         )
     if not summary.empty:
         s.blocks += [

@@ -79,7 +79,7 @@ def context(args: argparse.Namespace, params: TrackedParams) -> content.Context:
     curve = None
     if out.has("spec_curve_summary") and out.has("spec_curve_status"):
         status = out["spec_curve_status"]
-        if status["complete"] and not status["stale"]:  # a stale curve decides nothing
+        if status["complete"]:  # a curve with failed specifications decides nothing
             curve = out["spec_curve_summary"]
     evidence = verdicts.Evidence(
         coefficients=out["coefficients"],

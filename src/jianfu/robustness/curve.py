@@ -1,28 +1,24 @@
-"""Stage `spec_curve`: the specification curve from the collected experiments.
+"""Stage `spec_curve`: the specification curve, every specification estimated in this run.
 
-Reads ``robustness/experiments.csv`` (written by ``jianfu spec-curve run`` / ``collect`` from
-the DVC experiments, one per specification; git-tracked) and the current run's own estimates
-of the main specification (``metrics/spec_survey.json`` and ``metrics/spec_policy.json``).
+Evaluates every specification of the grid (``robustness.spec`` + ``robustness.grid``,
+`jianfu.robustness.grid.expand`) on the workspace's current inputs — every de-identified survey
+row (the ingest stage's clean rows and its quarantine) and the township-month panel — in
+parallel (`jianfu.robustness.evaluate`; ``robustness.backend`` and ``robustness.workers``, the
+same local-pool / Dask backend as the power study). The curve is therefore never out of date:
+`dvc repro` reruns it whenever the data, the code or a setting it depends on changes.
 
-Checks, and says so in its outputs, the report and the log:
-
-* which specifications of the current grid (``robustness.spec`` + ``robustness.grid``) have
-  results and which are missing (collected rows of specifications no longer in the grid are
-  left out);
-* whether the collected results are *current*: every collected specification must carry this
-  run's fingerprint (the hash of the input data, the code and the settings shared by all
-  specifications: `jianfu.robustness.stage.fingerprint`), and the main specification's
-  estimates must equal this run's (to 1e-9). If the data, the code or a setting changed since
-  the experiments ran, the curve is marked stale (rerun ``jianfu spec-curve run``), never
-  silently mixed with new numbers.
+The main specification's estimates must equal the single-specification stages' own
+(``metrics/spec_survey.json``, ``metrics/spec_policy.json``) to 1e-9: the two code paths
+compute the same numbers, and a difference is an error, not a warning.
 
 Writes ``<out>/spec_curve.csv`` (every specification × effect: choices, estimate, CI, rank
-within the effect, whether it is the main specification, significance),
-``<out>/summary.csv`` (per effect: number of specifications, the main estimate, median,
-range, share with the main estimate's sign, share significant at ``alpha``, share significant
-with that sign — the descriptive specification-curve summary of Simonsohn et al. 2020) and
-``<out>/status.json`` and ``<out>/summary.json`` (the counts, the staleness flag and the
-summary per effect); ``--metrics`` holds the headline (`headline`).
+within the effect, whether it is the main specification, significance, the error of a
+specification that could not be estimated), ``<out>/summary.csv`` (per effect: number of
+specifications, the main estimate, median, range, share with the main estimate's sign, share
+significant at ``alpha``, share significant with that sign — the descriptive
+specification-curve summary of Simonsohn et al. 2020) and ``<out>/status.json`` and
+``<out>/summary.json`` (the counts per family and the summary per effect); ``--metrics`` holds
+the headline (`headline`).
 """
 
 from __future__ import annotations
@@ -37,16 +33,17 @@ import numpy as np
 import pandas as pd
 
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import atomic_dir, write_csv, write_json, write_skipped
-from jianfu.core.params import GRID_NOT_RUN, TrackedParams, data_source
+from jianfu.core.io import atomic_dir, skipped_reason, write_csv, write_json
+from jianfu.core.params import TrackedParams
 from jianfu.robustness import grid as gridmod
-from jianfu.robustness.experiments import METRICS, RESULT_COLUMNS
 
 TOLERANCE = 1e-9
 #: display order of the effects: by kind, then by measure (the three pillars' order)
 KIND_ORDER = ("path", "indirect", "att")
 X_ORDER = ("PV", "RL", "DM", "DE", "FC", "FT", "AS",
            "yibiaotong", "app_clean", "negative_list", "duty_list")  # fmt: skip
+#: the single-specification stages' metrics files (their main-specification estimates)
+METRICS = {"survey": "metrics/spec_survey.json", "policy": "metrics/spec_policy.json"}
 
 
 def _effect_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -58,102 +55,79 @@ def _effect_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--experiments", required=True, type=Path, help="collected table")
+    parser.add_argument("--codebook", required=True, type=Path, help="the questionnaire codebook")
+    parser.add_argument("--survey", required=True, type=Path, help="the ingest stage's survey dir")
+    parser.add_argument("--panel", required=True, type=Path, help="the panel stage's output dir")
     parser.add_argument("--main-survey", required=True, type=Path, help=METRICS["survey"])
     parser.add_argument("--main-policy", required=True, type=Path, help=METRICS["policy"])
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--metrics", required=True, type=Path)
 
 
-def read_collected(path: Path) -> pd.DataFrame:
-    """The collected table (an empty one if the grid has not been run yet)."""
-    if not path.exists():
-        raise JianfuError(
-            f"{path}: not found. Run the specification grid first: `jianfu spec-curve run` "
-            "(README, 'Robustness: the specification curve')"
-        )
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"spec_id": str})
-    missing = [c for c in ("family", "spec_id", *RESULT_COLUMNS) if c not in frame.columns]
-    if missing and not frame.empty:
-        raise JianfuError(f"{path}: missing columns {', '.join(missing)} (write it with collect)")
-    return frame
-
-
-def _main_rows(metrics: Mapping, family: str) -> pd.DataFrame:
+def check_main(grid: pd.DataFrame, family: str, main_id: str, metrics: Mapping) -> None:
+    """The grid's main specification must reproduce the single-specification stage's numbers."""
+    rows = grid[(grid["family"] == family) & (grid["spec_id"] == main_id)]
     effects = metrics.get("effects") or {}
-    return pd.DataFrame(
-        [{"effect": k, **{c: v.get(c) for c in ("estimate", "se")}} for k, v in effects.items()]
-    )
+    got = {str(r["effect"]): r for r in rows.to_dict(orient="records")}
+    if set(got) != set(effects):
+        raise JianfuError(
+            f"spec_curve: the grid's main {family} specification has the effects "
+            f"{sorted(got)}, {METRICS[family]} has {sorted(effects)}"
+        )
+    for effect, want in effects.items():
+        for col in ("estimate", "se", "ci_low", "ci_high", "p"):
+            a, b = got[effect][col], want.get(col)
+            a = float("nan") if a is None else float(a)
+            b = float("nan") if b is None else float(b)
+            if not np.isclose(a, b, rtol=0, atol=TOLERANCE, equal_nan=True):
+                raise JianfuError(
+                    f"spec_curve: the main {family} specification's {effect} {col} is {a!r} in "
+                    f"the grid but {b!r} in {METRICS[family]}: the grid and the "
+                    f"spec_{family} stage must compute the same numbers"
+                )
 
 
 def curve_table(
-    collected: pd.DataFrame, specs: list[dict], main: Mapping, current: Mapping[str, Mapping]
+    grid: pd.DataFrame, specs: list[dict], main: Mapping, skipped: Mapping[str, str]
 ) -> tuple[pd.DataFrame, dict]:
-    """The grid's rows of the collected table, ranked per effect, and the status.
+    """The grid's rows ranked per effect (``rank``, ``main``), and the status per family.
 
-    ``specs``: the grid's full specifications (`grid.expand`); ``main``: the main spec;
-    ``current``: family -> this run's metrics of the main specification.
+    ``grid``: `evaluate.evaluate_grid`'s table; ``specs``: the grid's full specifications;
+    ``main``: the main specification; ``skipped``: family -> why it was not estimated.
     """
-    parts, status = [], {"families": {}, "stale": False, "stale_effects": []}
+    status: dict = {"families": {}}
+    parts = []
     for family in gridmod.FAMILIES:
-        skipped = (current.get(family) or {}).get("skipped")
-        if skipped is not None or family not in current:
-            # e.g. own data without office records: spec_policy was skipped
+        wanted = {gridmod.family_spec_id(s, family) for s in specs}
+        if family in skipped:
+            # e.g. own data without office records: no panel, no policy effects
             status["families"][family] = {
-                "skipped": skipped or "no main-specification metrics",
-                "specifications": 0,
-                "collected": 0,
-                "missing": [],
-                "not_in_grid": 0,
-                "stale_specifications": 0,
-            }
+                "skipped": skipped[family], "specifications": 0, "estimated": 0, "failed": [],
+            }  # fmt: skip
             continue
-        wanted = {gridmod.family_spec_id(s, family): s for s in specs}
-        main_id = gridmod.family_spec_id(main, family)
-        rows = (
-            collected[collected["family"] == family]
-            if not collected.empty
-            else pd.DataFrame(columns=["family", "spec_id", *RESULT_COLUMNS])
-        )
-        have = set(rows["spec_id"])
+        rows = grid[grid["family"] == family].copy()
+        errors = rows[rows["error"] != ""].drop_duplicates("spec_id")
         status["families"][family] = {
             "specifications": len(wanted),
-            "collected": len(have & set(wanted)),
-            "missing": sorted(set(wanted) - have),
-            "not_in_grid": len(have - set(wanted)),
-            "main_spec_id": main_id,
+            "estimated": len(wanted) - len(errors),
+            "failed": [
+                {"spec_id": r["spec_id"], "error": r["error"]}
+                for r in errors.to_dict(orient="records")
+            ],
+            "main_spec_id": gridmod.family_spec_id(main, family),
         }
-        rows = rows[rows["spec_id"].isin(list(wanted))].copy()
-        rows["main"] = rows["spec_id"] == main_id
-        # is the collected main specification the one this run estimates?
-        now = _main_rows(current[family], family)
-        then = rows[rows["main"]][["effect", "estimate", "se"]]
-        merged = now.merge(then, on="effect", how="outer", suffixes=("_now", "_then"))
-        diff = np.zeros(len(merged), dtype=bool)
-        for col in ("estimate", "se"):
-            now_, then_ = (merged[f"{col}_{w}"].astype(float) for w in ("now", "then"))
-            diff |= ~np.isclose(now_, then_, rtol=0, atol=TOLERANCE, equal_nan=True)
-        if diff.any() and not then.empty:  # not collected at all: missing, not stale
-            status["stale"] = True
-            status["stale_effects"] += sorted(merged.loc[diff, "effect"].astype(str))
-        # every specification, not only the main one, must come from this run's data, code
-        # and shared settings (`stage.fingerprint`)
-        now_print = current[family].get("fingerprint") or ""
-        prints = rows["fingerprint"] if "fingerprint" in rows.columns else pd.Series("", rows.index)
-        other = sorted(rows.loc[prints.fillna("").astype(str) != now_print, "spec_id"].unique())
-        status["families"][family]["fingerprint"] = now_print
-        status["families"][family]["stale_specifications"] = len(other)
-        if other:
-            status["stale"] = True
+        rows = rows[rows["error"] == ""]
+        rows["main"] = rows["spec_id"] == gridmod.family_spec_id(main, family)
         parts.append(rows)
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if not table.empty:
         table = table.sort_values(["family", "effect", "estimate", "spec_id"], kind="stable")
         table["rank"] = table.groupby(["family", "effect"]).cumcount() + 1
         table = table.reset_index(drop=True)
-    status["specifications"] = sum(f["specifications"] for f in status["families"].values())
-    status["collected"] = sum(f["collected"] for f in status["families"].values())
-    status["complete"] = status["collected"] == status["specifications"]
+    fams = status["families"].values()
+    status["specifications"] = sum(f["specifications"] for f in fams)
+    status["estimated"] = sum(f["estimated"] for f in fams)
+    status["complete"] = status["estimated"] == status["specifications"]
     return table, status
 
 
@@ -204,47 +178,83 @@ def _round(value, digits: int = 4):
     return None if value is None or not np.isfinite(value) else round(float(value), digits)
 
 
+def _survey_rows(folder: Path) -> pd.DataFrame:
+    return pd.concat(
+        [pd.read_parquet(folder / "clean.parquet"), pd.read_parquet(folder / "quarantine.parquet")],
+        ignore_index=True,
+    )
+
+
 def run(args: argparse.Namespace, params: TrackedParams) -> None:
+    from jianfu.codebook.load import load_codebook
+    from jianfu.robustness import evaluate
+    from jianfu.robustness.policy import PANEL_FILE, load_panel
+
     rob = params["robustness"]
     main = {k: rob["spec"][k] for k in gridmod.FAMILIES["survey"] + gridmod.FAMILIES["policy"]}
     specs = gridmod.expand(main, rob["grid"].to_dict())
     alpha = float(rob["alpha"])
-    collected = read_collected(args.experiments)
     current = {
         "survey": json.loads(args.main_survey.read_text(encoding="utf-8")),
         "policy": json.loads(args.main_policy.read_text(encoding="utf-8")),
     }
-    table, status = curve_table(collected, specs, main, current)
-    if data_source(params) == "own" and (status["stale"] or not status["collected"]):
-        write_skipped("spec_curve", GRID_NOT_RUN, [args.out], args.metrics)
-        return
+    skipped = {f: m["skipped"] for f, m in current.items() if m.get("skipped") is not None}
+    panel_skip = skipped_reason(args.panel)
+    if panel_skip is not None:
+        skipped.setdefault("policy", panel_skip)
+    survey = None
+    if "survey" not in skipped:
+        survey = (
+            _survey_rows(args.survey),
+            load_codebook(args.codebook),
+            params["ingest"]["clean"].to_dict(),
+            evaluate.survey_settings(params),
+        )
+    policy = None
+    if "policy" not in skipped:
+        panel_file = args.panel / PANEL_FILE if args.panel.is_dir() else args.panel
+        policy = (load_panel(panel_file), evaluate.policy_settings(params))
+    n_survey = len(gridmod.family_specs(specs, "survey")) if survey is not None else 0
+    n_policy = len(gridmod.family_specs(specs, "policy")) if policy is not None else 0
+    backend = rob["backend"]
+    workers = int(rob["workers"])
+    print(
+        f"spec_curve: {n_survey} survey + {n_policy} policy specifications on {backend}"
+        + (f" ({workers} workers)" if backend == "local" else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    grid = evaluate.evaluate_grid(
+        specs,
+        survey=survey,
+        policy=policy,
+        backend=backend,
+        workers=workers,
+        scheduler=rob["dask"]["scheduler"],
+        progress=evaluate.stderr_progress("spec_curve"),
+    )
+    for family in gridmod.FAMILIES:
+        if family not in skipped:
+            check_main(grid, family, gridmod.family_spec_id(main, family), current[family])
+    table, status = curve_table(grid, specs, main, skipped)
     summ = summary(table, alpha)
     status["alpha"] = alpha
     status["main"] = main
     for family, f in status["families"].items():
-        print(
-            f"spec_curve: {family}: {f['collected']}/{f['specifications']} specifications "
-            "collected" + (f", missing {len(f['missing'])}" if f["missing"] else ""),
-            file=sys.stderr,
-        )
-    if status["stale"]:
-        n_other = sum(f["stale_specifications"] for f in status["families"].values())
-        differ = ", ".join(status["stale_effects"][:5]) or "none"
-        print(
-            f"spec_curve: WARNING: the collected experiments are stale: {n_other} "
-            "specifications were made from other data, code or settings than this run; main "
-            f"estimates that differ: {differ}. Rerun `jianfu spec-curve run`.",
-            file=sys.stderr,
-        )
+        line = f"spec_curve: {family}: {f['estimated']}/{f['specifications']} estimated"
+        if f.get("skipped"):
+            line += f" (skipped: {f['skipped']})"
+        for failed in f["failed"]:
+            line += f"\nspec_curve: WARNING: {failed['spec_id']} failed: {failed['error']}"
+        print(line, file=sys.stderr)
     with atomic_dir(args.out) as folder:
         write_csv(folder / "spec_curve.csv", table)
         write_csv(folder / "summary.csv", summ)
         write_json(folder / "status.json", status)
         detail = {
             "specifications": status["specifications"],
-            "collected": status["collected"],
+            "estimated": status["estimated"],
             "complete": status["complete"],
-            "stale": status["stale"],
             "effects": {
                 r["effect"]: {
                     "specifications": int(r["specifications"]),
@@ -260,9 +270,9 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
 
 
 def headline(detail: dict) -> dict:
-    """The DVC metrics: the grid's counts, completeness and staleness, the number of effects and
-    the lowest and median share of specifications in which an effect is significant (per effect
-    in ``<out>/summary.json`` and ``summary.csv``)."""
+    """The DVC metrics: the grid's counts and completeness, the number of effects and the lowest
+    and median share of specifications in which an effect is significant (per effect in
+    ``<out>/summary.json`` and ``summary.csv``)."""
     shares = [e["share_significant"] for e in detail["effects"].values()]
     shares = sorted(s for s in shares if s is not None)
     return {

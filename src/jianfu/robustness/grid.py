@@ -110,3 +110,30 @@ def family_specs(specs: list[dict], family: str) -> list[dict]:
         part = family_spec(spec, family)
         seen.setdefault(spec_id(part), part)
     return list(seen.values())
+
+
+#: the stages a single-specification experiment reproduces
+SPEC_STAGES = {"survey": "spec_survey", "policy": "spec_policy"}
+
+
+def _yaml_value(value) -> str:
+    """A value as `dvc exp run -S` parses it (YAML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+
+
+def exp_run_args(spec: Mapping, family: str | None = None) -> list[str]:
+    """The `dvc exp run` arguments that reproduce one specification (every choice set).
+
+    ``family`` limits the run to that family's stage (``spec_survey`` or ``spec_policy``);
+    its ``metrics/spec_<family>.json`` then holds the numbers of the `spec_curve` stage's row of
+    the specification. ``--single-item`` reproduces only the named stages, from the upstream
+    outputs of the baseline: DVC would otherwise check the upstream stages in the experiment's
+    temporary copy of the project, where git-ignored own exports (data/own/) are absent.
+    """
+    stages = [SPEC_STAGES[family]] if family else list(SPEC_STAGES.values())
+    args = ["exp", "run", "-n", experiment_name(spec), "--single-item"]
+    for key in sorted(spec):
+        args += ["-S", f"robustness.spec.{key}={_yaml_value(spec[key])}"]
+    return [*args, *stages]

@@ -107,6 +107,7 @@ def policy_effects(
     policy_params: Mapping,
     *,
     pairs: Sequence[tuple[str, str] | str] | None = None,
+    prepared: dict | None = None,
 ) -> pd.DataFrame:
     """The spec's Callaway–Sant'Anna ATT for each measure → outcome pair.
 
@@ -121,6 +122,9 @@ def policy_effects(
         ``cluster``, ``alpha``, ``lags``, ``event_window``.
     pairs : (measure, outcome) pairs or "measure->outcome" strings, each in ``policy.effects``;
         default `DEFAULT_PAIRS`.
+    prepared : a dict kept by the caller across calls on the same ``panel`` and
+        ``policy_params``: each pair's estimation panel is prepared once and reused (the grid
+        estimates several specifications of one panel in a row).
 
     Returns
     -------
@@ -141,9 +145,14 @@ def policy_effects(
     with threadpool_limits(limits=1):
         for measure, outcome in chosen:
             use_baseline = full["cs_baseline"] and outcome in baseline_outcomes
-            data, pair_notes = prepare(
-                frame, measure, outcome, list(p["baseline_months"]) if use_baseline else None
-            )
+            key = (measure, outcome, use_baseline)
+            if prepared is None or key not in prepared:
+                made = prepare(
+                    frame, measure, outcome, list(p["baseline_months"]) if use_baseline else None
+                )
+                if prepared is not None:
+                    prepared[key] = made
+            data, pair_notes = made if prepared is None else prepared[key]
             notes += pair_notes
             row = {
                 "effect": f"ATT:{measure}->{outcome}", "kind": "att", "x": measure, "m": "",

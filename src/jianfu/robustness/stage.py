@@ -1,9 +1,10 @@
 """Stages `spec_survey` and `spec_policy`: the key effects under one specification.
 
 The specification is ``robustness.spec`` in params.yaml (the main analysis's choices by
-default). Each DVC experiment of the specification curve sets other values
-(``dvc exp run -S robustness.spec.<choice>=<value>``) and reruns only the stage whose choices
-changed: `spec_survey` reads the survey choices, `spec_policy` the policy ones.
+default). A DVC experiment reproduces any one specification of the curve
+(``dvc exp run -S robustness.spec.<choice>=<value> spec_survey``) with the same numbers as the
+`spec_curve` stage's row of it: `spec_survey` reads the survey choices, `spec_policy` the
+policy ones.
 
 spec_survey: every de-identified survey row (the ingest stage's clean rows and its quarantine),
 the cleaning rules of ``ingest.clean`` re-applied with the specification's speeder threshold and
@@ -15,16 +16,14 @@ spec_policy: the Callaway–Sant'Anna simple ATT of the key measure → outcome 
 specification's comparison group, SE type, baseline conditioning and estimation method
 (`jianfu.robustness.policy`).
 
-Each writes ``--metrics``: the specification, the sample size, the `fingerprint` of the data,
-code and shared settings behind the estimates and, per effect, the estimate, SE, CI, p and n
-(full precision: the `spec_curve` stage compares them exactly).
+Each writes ``--metrics``: the specification, the sample size and, per effect, the estimate,
+SE, CI, p and n (full precision: the `spec_curve` stage, which evaluates the whole grid in one
+run, checks that its main specification gives exactly these numbers).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import math
 import sys
 from pathlib import Path
@@ -66,34 +65,6 @@ def metrics_of(effects: pd.DataFrame, spec: dict, family: str, extra: dict) -> d
     }
 
 
-#: modules left out of the fingerprint: the command line's dispatch, the package's version
-_NOT_FINGERPRINTED = {"jianfu", "jianfu.cli", "jianfu.__main__"}
-
-
-def fingerprint(inputs: dict[str, Path], settings: dict) -> str:
-    """A hash of everything besides the choices that an estimate depends on.
-
-    The input files' contents (named by role, not by path: an experiment runs in another
-    folder), the settings shared by every specification (e.g. ``ingest.clean``) and the source
-    of every jianfu module this run imported. Two runs with the same fingerprint computed their
-    estimates from the same data, code and settings; the `spec_curve` stage marks collected
-    experiments whose fingerprint differs from this run's as stale.
-    """
-    digest = hashlib.sha256()
-
-    def add(name: str, data: bytes) -> None:
-        digest.update(f"{name}\0{hashlib.sha256(data).hexdigest()}\n".encode())
-
-    for name, path in sorted(inputs.items()):
-        add(name, path.read_bytes())
-    add("settings", json.dumps(settings, sort_keys=True, default=str).encode())
-    for name, module in sorted(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if name.startswith("jianfu") and name not in _NOT_FINGERPRINTED and file:
-            add(name, Path(file).read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def _plain(value):
     """A params value as plain data (a section as a dict)."""
     return value.to_dict() if hasattr(value, "to_dict") else value
@@ -123,6 +94,7 @@ def run(args: argparse.Namespace, params: TrackedParams) -> None:
 
 def _survey(args, params: TrackedParams, spec: dict) -> dict:
     from jianfu.codebook.load import load_codebook
+    from jianfu.robustness.evaluate import survey_settings
     from jianfu.robustness.sample import analysis_sample
     from jianfu.robustness.survey import survey_effects
 
@@ -134,44 +106,17 @@ def _survey(args, params: TrackedParams, spec: dict) -> dict:
         ],
         ignore_index=True,
     )
-    models, measure, rob = params["models"], params["measure"], params["robustness"]
-    clean_params = params["ingest"]["clean"].to_dict()
-    settings = {
-        "covariates": list(models["covariates"]),
-        "cluster": models["cluster"],
-        "ci": float(models["ci"]),
-        "seed": int(rob["seed"]),
-        "n_draws": int(rob["mc_draws"]),
-        "min_answered_share": float(measure["min_answered_share"]),
-        "cfa_solver": measure["cfa_solver"],
-    }
-    sample = analysis_sample(rows, cb, clean_params, spec)
+    sample = analysis_sample(rows, cb, params["ingest"]["clean"].to_dict(), spec)
     print(f"spec_survey: {spec} -> {len(sample)} of {len(rows)} rows", file=sys.stderr)
-    effects = survey_effects(sample, cb, spec, **settings)
-    inputs = {
-        "codebook": args.codebook,
-        "clean": args.survey / "clean.parquet",
-        "quarantine": args.survey / "quarantine.parquet",
-    }
-    extra = {
-        "rows_in": len(rows),
-        "n": len(sample),
-        "fingerprint": fingerprint(inputs, {**settings, "ingest.clean": clean_params}),
-    }
-    return metrics_of(effects, spec, "survey", extra)
+    effects = survey_effects(sample, cb, spec, **survey_settings(params))
+    return metrics_of(effects, spec, "survey", {"rows_in": len(rows), "n": len(sample)})
 
 
 def _policy(args, params: TrackedParams, spec: dict) -> dict:
-    from jianfu.robustness.policy import load_panel, policy_effects
+    from jianfu.robustness.evaluate import policy_settings
+    from jianfu.robustness.policy import PANEL_FILE, load_panel, policy_effects
 
-    policy = params["policy"]
-    keys = ("effects", "baseline_covariate", "baseline_months", "cluster", "alpha", "lags",
-            "event_window")  # fmt: skip
-    settings = {
-        k: policy[k].to_dict() if hasattr(policy[k], "to_dict") else policy[k] for k in keys
-    }
-    panel_file = args.panel / "township_month.parquet" if args.panel.is_dir() else args.panel
-    effects = policy_effects(load_panel(panel_file), spec, settings)
+    panel_file = args.panel / PANEL_FILE if args.panel.is_dir() else args.panel
+    effects = policy_effects(load_panel(panel_file), spec, policy_settings(params))
     print(f"spec_policy: {spec} -> {len(effects)} effects", file=sys.stderr)
-    extra = {"fingerprint": fingerprint({"panel": panel_file}, settings)}
-    return metrics_of(effects, spec, "policy", extra)
+    return metrics_of(effects, spec, "policy", {})

@@ -229,6 +229,7 @@ def survey_effects(
     min_answered_share: float = 0.8,
     cfa_solver: cfa.Solver = "L-BFGS-B",
     method_factor: bool = True,
+    scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The spec's survey effects: 7 standardized paths FB<-X and 7 indirect effects SO<-FB<-X.
 
@@ -247,6 +248,9 @@ def survey_effects(
     min_answered_share : ``measure.min_answered_share`` (mean scores).
     cfa_solver : ``measure.cfa_solver`` (factor scores).
     method_factor : the SEM's common-method factor (the models stage's ``sem`` spec uses one).
+    scores : `construct_scores` of ``sample`` with the spec's scoring, when the caller already
+        has them (the grid shares them between the specifications of one sample); computed
+        here otherwise.
 
     Returns
     -------
@@ -273,10 +277,12 @@ def survey_effects(
             a = {x: paths[(MEDIATOR, x)] for x in MEASURES}
             b = paths[(OUTCOME, MEDIATOR)]
         else:
-            scores = construct_scores(
-                sample, cb, full["scoring"], min_answered_share=min_answered_share,
-                cfa_solver=cfa_solver,
-            ).reset_index(drop=True)  # fmt: skip
+            if scores is None:
+                scores = construct_scores(
+                    sample, cb, full["scoring"], min_answered_share=min_answered_share,
+                    cfa_solver=cfa_solver,
+                )  # fmt: skip
+            scores = scores.reset_index(drop=True)
             data = pd.concat([scores[constructs], design], axis=1).dropna()
             n = len(data)
             if n <= len(predictors) + len(controls) + 2:

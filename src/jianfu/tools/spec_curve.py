@@ -1,37 +1,30 @@
-"""Run the specification curve's grid as DVC experiments and collect the results.
+"""List the specification grid, and the DVC experiment that reproduces one specification.
 
-  jianfu spec-curve plan             list the specifications of params.yaml's grid
-  jianfu spec-curve run [-j N]       queue one DVC experiment per specification that has none
-                                     yet (`dvc exp run --queue -S robustness.spec.…`), run the
-                                     queue N at a time (`dvc queue start -j N`), wait, collect
-  jianfu spec-curve collect          only collect: every experiment's metrics -> one table
+  jianfu spec-curve plan            every specification of params.yaml's grid: its id and the
+                                    choices that differ from the main specification
+  jianfu spec-curve exp <spec-id>   the `dvc exp run -S …` command that reproduces one of them
+                                    (a ``survey-…`` or ``policy-…`` id of spec_curve.csv)
 
-The table is ``robustness/experiments.csv``; commit it with the code and data it was made from,
-then `dvc repro` draws the curve (stage ``spec_curve``), its figures and the report's appendix.
-Run from the project root, in a Git repository whose last commit holds the current pipeline
-(experiments are based on it, with your uncommitted changes). To add a choice: add the value
-to ``robustness.grid`` in params.yaml (README, "Robustness: the specification curve").
+The grid itself is evaluated by the pipeline (stage ``spec_curve``, `dvc repro`), in parallel,
+from the workspace's current data: there is nothing to run or collect by hand. To add a choice:
+add the value to ``robustness.grid`` in params.yaml (docs/robustness.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from jianfu.core.errors import JianfuError
-from jianfu.core.io import write_csv
 from jianfu.core.params import load_params
-from jianfu.robustness import experiments
 from jianfu.robustness import grid as gridmod
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["plan", "run", "collect"])
+    parser.add_argument("action", choices=["plan", "exp"])
+    parser.add_argument("spec_id", nargs="?", help="exp: a spec_id of spec_curve.csv")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    parser.add_argument(
-        "-j", "--jobs", type=int, default=None, help="experiments at a time (robustness.jobs)"
-    )
-    parser.add_argument("--out", type=Path, default=Path(experiments.COLLECTED))
 
 
 def grid_specs(params_path: Path) -> tuple[list[dict], dict]:
@@ -46,26 +39,26 @@ def grid_specs(params_path: Path) -> tuple[list[dict], dict]:
 
 
 def run(args: argparse.Namespace) -> None:
-    root = args.params.resolve().parent
-    specs, rob = grid_specs(args.params)
+    specs, _ = grid_specs(args.params)
     if args.action == "plan":
         for family in gridmod.FAMILIES:
             print(f"{family}: {len(gridmod.family_specs(specs, family))} specifications")
-        print(f"experiments (the main specification counted once): {len(specs)}")
+        print(f"full specifications (the main one counted once): {len(specs)}")
         for spec in specs:
             varied = ", ".join(f"{k}={v}" for k, v in spec.items() if v != specs[0][k])
-            print(f"  {gridmod.experiment_name(spec)}  {varied or '(main specification)'}")
+            ids = " ".join(gridmod.family_spec_id(spec, f) for f in gridmod.FAMILIES)
+            print(f"  {ids}  {varied or '(main specification)'}")
         return
-    if args.action == "run":
-        jobs = args.jobs if args.jobs is not None else int(rob.get("jobs", 1))
-        experiments.run(root, specs, jobs=jobs)
-    table, missing = experiments.collect(experiments.show(root), specs)
-    out = args.out if args.out.is_absolute() else root / args.out
-    write_csv(out, table)
-    print(
-        f"spec-curve: {len(specs) - len(missing)}/{len(specs)} specifications collected into "
-        f"{out.relative_to(root) if out.is_relative_to(root) else out} ({len(table)} rows)"
+    if not args.spec_id:
+        raise JianfuError("spec-curve exp: give a spec_id, e.g. survey-1a2b3c4d (spec-curve plan)")
+    family = args.spec_id.split("-", 1)[0]
+    if family not in gridmod.FAMILIES:
+        raise JianfuError(f"spec-curve exp: {args.spec_id!r} is not a survey-… or policy-… id")
+    for spec in specs:
+        if gridmod.family_spec_id(spec, family) == args.spec_id:
+            print(shlex.join(["dvc", *gridmod.exp_run_args(spec, family)]))
+            return
+    raise JianfuError(
+        f"spec-curve exp: {args.spec_id} is not a specification of params.yaml's grid "
+        "(`jianfu spec-curve plan` lists them)"
     )
-    if missing:
-        print(f"spec-curve: no successful experiment yet for {len(missing)}: run `run` again")
-    print("Next: `dvc repro` (stage spec_curve, figures, report), then commit the table.")
