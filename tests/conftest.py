@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Published reference data and results, read in place (never copied into the project).
-REFERENCE = ROOT.parent / "shared" / "reference"
+#: Published reference data and results, stored with the tests (origin, licence and the command
+#: behind each value in tests/reference/README.md), so that a clone of the repository has them.
+REFERENCE = ROOT / "tests" / "reference"
 CODEBOOK = ROOT / "codebook" / "cadre_survey.yaml"
 
 

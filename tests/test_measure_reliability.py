@@ -2,7 +2,7 @@
 
 References:
 - psych::alpha raw_alpha per Holzinger-Swineford factor, stored in
-  shared/reference/R_lavaan_HS_cfa_reference.csv (rows ``rel,alpha,...``):
+  tests/reference/R_lavaan_HS_cfa_reference.csv (rows ``rel,alpha,...``):
   ``psych::alpha(HolzingerSwineford1939[, c("x1","x2","x3")])`` etc.
 - psych::KMO(bfi[1:25]) prints "Overall MSA = 0.85" (2 decimals; the only precision sourced).
 - Everything else is checked against closed forms or factor_analyzer (an independent package),

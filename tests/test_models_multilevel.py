@@ -1,6 +1,6 @@
 """Mixed models against lme4 (sleepstudy, Pastes) and closed forms.
 
-sleepstudy numbers are parsed from ``shared/reference/misc_reference_values.csv`` (lme4 summary
+sleepstudy numbers are parsed from ``tests/reference/misc_reference_values.csv`` (lme4 summary
 printed in D. Barr's slides); they are compared to the digits printed there.
 """
 
@@ -104,7 +104,8 @@ def test_pastes_reml_equals_anova_estimators(pastes):
 def test_pastes_ml_deviance_matches_openmx_lme4_check(pastes):
     # OpenMx's test inst/models/passing/xxm-3.R fits lmer(strength ~ 1 + (1|sample) + (1|batch),
     # REML = FALSE, Pastes), checks the same model's -2logL = 247.9945 (to 1e-2) and that it
-    # equals lme4's logLik to 1e-6. A value from a cited source (not in shared/reference).
+    # equals lme4's logLik to 1e-6. A value from a cited source, typed here (listed in
+    # tests/reference/README.md; R/lme4_sleepstudy_pastes.R there gives 247.99447).
     fit = mixed_model(
         pastes, "strength ~ 1", "batch", vc_formula={"cask": "0 + C(cask)"}, reml=False
     )

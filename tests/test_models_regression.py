@@ -1,6 +1,6 @@
 """Hierarchical OLS and ordered logit against Stata (Petersen 2009), closed forms and MASS::polr.
 
-Stata numbers are parsed from ``shared/reference/misc_reference_values.csv`` (Petersen's
+Stata numbers are parsed from ``tests/reference/misc_reference_values.csv`` (Petersen's
 test-data page: ``regress y x``, ``, robust`` and ``, cluster(firm)`` / ``cluster(year)`` /
 two-way). They are printed to 4 decimals; we require agreement to those 4 decimals.
 """

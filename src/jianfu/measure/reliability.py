@@ -8,7 +8,7 @@ Where each method comes from, and the convention it follows:
   default); r.drop and alpha-if-deleted from the same matrix. Items are not reverse-keyed
   (psych's ``check.keys = FALSE``): reverse negatively worded items before calling.
   On Holzinger & Swineford (1939) this reproduces the psych::alpha values in
-  ``shared/reference/R_lavaan_HS_cfa_reference.csv`` to 10 decimals.
+  ``tests/reference/R_lavaan_HS_cfa_reference.csv`` to 10 decimals.
 - ``kmo``: Kaiser-Meyer-Olkin measure of sampling adequacy (Kaiser 1970; Kaiser & Rice 1974)
   as ``psych::KMO``: pairwise correlations, their inverse via ``solve``, partial correlations from
   the anti-image (the inverse scaled to unit diagonal).
