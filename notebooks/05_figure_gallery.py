@@ -160,8 +160,8 @@ show("policy_recovery")
 # ## Robustness figures
 #
 # 规格曲线（Simonsohn, Simmons & Nelson 2020）：关键效应在全部分析规格下的估计值、置信区间
-# 与各规格所做的选择。数据来自 `jianfu spec-curve run` 收集的 DVC 实验
-# （`robustness/experiments.csv`），见 docs/robustness.md。
+# 与各规格所做的选择。数据来自流水线的 spec_curve 阶段（`reports/robustness/spec_curve.csv`），
+# 见 docs/robustness.md。
 
 # %%
 show("spec_curve_summary")

@@ -92,7 +92,9 @@ def _own_robustness(project: Path) -> None:
         table = pd.read_csv(rob / name, encoding="utf-8-sig")
         table[table["kind"] != "att"].to_csv(rob / name, index=False, encoding="utf-8-sig")
     status = json.loads((rob / "status.json").read_text(encoding="utf-8"))
-    status["families"]["policy"] = {"skipped": NO_ADMIN, "specifications": 0, "collected": 0}
+    status["families"]["policy"] = {
+        "skipped": NO_ADMIN, "specifications": 0, "estimated": 0, "failed": []
+    }  # fmt: skip
     (rob / "status.json").write_text(json.dumps(status, indent=1), encoding="utf-8")
 
 
@@ -239,11 +241,11 @@ def test_register_lists_only_what_exists(own):
 
 
 def test_report_without_the_specification_curve_says_why(own, tmp_path):
-    """spec_curve skipped too (the grid was not made from these data): no curve, one sentence;
+    """spec_curve skipped too (as any stage can be): no curve, one sentence;
     and the English report reads the same outputs."""
     project = tmp_path / "p"
     shutil.copytree(own, project, ignore=shutil.ignore_patterns("report.*", "tables", "FIGURES.md"))
-    reason = "the collected specification grid was not made from your data"
+    reason = "no survey rows to estimate the grid on"
     write_skip_markers(project, {"spec_curve": (("reports/robustness",),
                                                 "metrics/spec_curve.json", reason)})  # fmt: skip
     _params(project, language="en")
