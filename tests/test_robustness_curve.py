@@ -124,13 +124,15 @@ def _metrics(family: str, shift: float = 0.0) -> dict:
 
 def test_tasks_share_a_sample_per_cleaning_choice_survey_first():
     grid = {"survey": {"straightliner": ["remove", "keep"], "scoring": ["mean", "factor"]},
-            "policy": {"cs_method": ["dr", "reg"]}}  # fmt: skip
+            "policy": {"cs_method": ["dr", "reg"], "cs_control": ["notyet", "never"]}}  # fmt: skip
     tasks = evaluate.plan(gridmod.expand(MAIN, grid))
     assert [(f, len(g)) for f, g in tasks] == [
-        ("survey", 2), ("survey", 2), ("policy", 1), ("policy", 1)
+        ("survey", 2), ("survey", 2), ("policy", 2), ("policy", 2)
     ]  # fmt: skip
     for _, group in tasks[:2]:
         assert len({s["straightliner"] for s in group}) == 1
+    for _, group in tasks[2:]:  # one comparison group and baseline: the panels are shared
+        assert len({(s["cs_control"], s["cs_baseline"]) for s in group}) == 1
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import sys
 import time
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from jianfu.core import parallel
 from jianfu.core.errors import JianfuError
 from jianfu.power.simulate import (
     ESTIMANDS,
@@ -179,6 +179,28 @@ class Checkpoint:
             for row in group
         ]
 
+    def compact(self, rows: list[dict]) -> None:
+        """Rewrite the file with ``rows`` in canonical order, one line per replication.
+
+        Chunks are appended in the order they finish, which differs between runs and backends;
+        the rewritten file depends only on which replications are done, so the stage's output
+        is byte-identical on every rerun. Written to a temporary file and renamed: an
+        interruption leaves the old file or the new one, never a torn one.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        by_key: dict[tuple, list[dict]] = {}
+        for row in rows:
+            by_key.setdefault((row["design"], row["effect"], row["rep"]), []).append(row)
+        order = {name: i for i, name in enumerate(ESTIMANDS)}
+        tmp = self.path.with_suffix(".jsonl.tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for key in sorted(by_key):
+                group = sorted(by_key[key], key=lambda r: order[r["estimand"]])
+                fh.write(json.dumps(group, allow_nan=True, separators=(",", ":")) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
     def append(self, rows: list[dict]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         line = json.dumps(rows, allow_nan=True, separators=(",", ":")) + "\n"
@@ -224,13 +246,8 @@ class Progress:
 # --------------------------------------------------------------------------- backends
 
 
-def _pool_context():
-    """forkserver (no fork of a threaded parent; workers fork from a preloaded server)."""
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["jianfu.power.study"])
-    return ctx
+#: modules each local worker's forkserver imports once
+PRELOAD = ("jianfu.power.study",)
 
 
 def _run_local(
@@ -246,7 +263,7 @@ def _run_local(
             on_done(_run_chunk(args[0], chunk, *args[1:]))
         return
     own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    pool = executor or parallel.process_pool(workers, PRELOAD)
     try:
         futures = [pool.submit(_run_chunk, args[0], chunk, *args[1:]) for chunk in chunks]
         try:
@@ -263,7 +280,7 @@ def _run_local(
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """The local backend's pool (forkserver); pass it as ``executor=`` to reuse it across runs."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    return parallel.process_pool(workers, PRELOAD)
 
 
 def _run_dask(study: Study, chunks, client, address, on_done):
@@ -369,6 +386,8 @@ def run_study(
             _run_local(study, chunks, n_workers, on_done, executor)
         else:
             _run_dask(study, chunks, client, scheduler, on_done)
+    if store is not None and new_rows:
+        store.compact([*store.load()])
     return results_frame([*done_rows, *new_rows])
 
 
