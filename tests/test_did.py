@@ -10,6 +10,7 @@ import pytest
 
 from conftest import REFERENCE
 from jianfu.core.errors import JianfuError
+from jianfu.policy import did
 from jianfu.policy.did import (
     TIDY_COLUMNS,
     DiDInputError,
@@ -457,6 +458,114 @@ def test_wild_bootstrap_algebra_equals_refitting():
             )
             t_ref = (fb.coef()[name] - beta0) / fb.se()[name]
             assert tstar[b] / np.sqrt(ssc) == pytest.approx(t_ref, rel=1e-7)
+
+
+# ------------------------------------------------------------------------------------------------
+# the fast paths give the numbers of the straightforward ones
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # pyfixest internals under pandas 3
+@pytest.mark.parametrize(
+    ("estimator", "kw"),
+    [
+        ("twfe", {}),
+        ("twfe", {"event_study": True, "window": (-4, 4)}),
+        ("twfe", {"event_study": True, "cluster": None}),
+        ("sun_abraham", {}),
+        ("sun_abraham", {"control": "last"}),
+    ],
+)
+def test_sparse_fixed_effects_ols_equals_pyfixest(panel, monkeypatch, estimator, kw):
+    """On a balanced panel `_fe_ols` replaces pyfixest (the Sun–Abraham regression has a dummy
+    per cohort x event time); coefficients, the CRV1 covariance (pyfixest's small-sample
+    correction) and t(G-1) inference agree to rounding."""
+    pytest.importorskip("pyfixest")
+    kw = {"cluster": "district", **kw}
+    fast = getattr(did, estimator)(panel, **SYN, **kw)
+    assert isinstance(fast.fit, did._FEFit)
+    monkeypatch.setattr(did, "_fe_ols", lambda *a, **k: None)  # force pyfixest
+    ref = getattr(did, estimator)(panel, **SYN, **kw)
+    assert not isinstance(ref.fit, did._FEFit)
+    names = list(ref.fit._coefnames)
+    assert fast.fit._coefnames == names
+    np.testing.assert_allclose(fast.fit.coef()[names], ref.fit.coef()[names], rtol=1e-10)
+    np.testing.assert_allclose(fast.fit._vcov, np.asarray(ref.fit._vcov), rtol=1e-9, atol=1e-14)
+    assert fast.fit._df_t == ref.fit._df_t
+    a, b = fast.tidy(), ref.tidy()
+    num = [c for c in a.columns if a[c].dtype.kind == "f"]
+    np.testing.assert_allclose(a[num], b[num], rtol=1e-9, atol=1e-12)
+    if estimator == "sun_abraham" or kw.get("event_study"):
+        assert fast.pretrend_test().p_value == pytest.approx(ref.pretrend_test().p_value, 1e-9)
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")
+def test_unbalanced_or_collinear_panels_go_to_pyfixest(panel):
+    pytest.importorskip("pyfixest")
+    unbalanced = panel.sample(frac=0.9, random_state=0)
+    assert not isinstance(twfe(unbalanced, **SYN, cluster="district").fit, did._FEFit)
+    # a covariate equal to the period: absorbed by the period effects, pyfixest drops it
+    collinear = panel.assign(x=panel["period"].astype(float))
+    fit = twfe(collinear, **SYN, cluster="district", covariates=["x"]).fit
+    assert not isinstance(fit, did._FEFit) and "x0" not in list(fit._coefnames)
+
+
+def test_unclustered_equals_a_fit_without_cluster(panel):
+    for boot in ({}, {"wild_bootstrap": True, "n_boot": 199, "seed": 3}):
+        clustered = callaway_santanna(panel, **SYN, cluster="district", **boot)
+        derived = clustered.unclustered()
+        direct = callaway_santanna(panel, **SYN, **boot)
+        pd.testing.assert_frame_equal(derived.attgt, direct.attgt)
+        assert derived.n_clusters == direct.n_clusters and derived.cluster is None
+        for kind in ("simple", "dynamic", "calendar"):
+            pd.testing.assert_frame_equal(derived.aggregate(kind), direct.aggregate(kind))
+        assert derived.pretrend_test("dynamic") == direct.pretrend_test("dynamic")
+        # the clustered fit is left as it was
+        assert clustered.cluster == "district" and clustered.n_clusters == 40
+
+
+@pytest.mark.parametrize(
+    ("control", "method"), [("never", "dr"), ("notyet", "dr"), ("notyet", "ipw")]
+)
+def test_shared_comparison_designs_change_no_number(panel, monkeypatch, control, method):
+    """Propensity scores and control Gram matrices are computed once per distinct comparison
+    (`_design`) and shared by the cells; recomputing them in every cell (the loop as it was)
+    gives bit-identical ATT(g,t) and influence functions."""
+    data = panel.assign(base=panel.groupby("id")["y"].transform("first"))
+    kw = dict(**SYN, control=control, method=method, covariates=["base"], cluster="district")
+    calls = []
+    real_design = did._design
+    monkeypatch.setattr(did, "_design", lambda *a: calls.append(1) or real_design(*a))
+    shared = callaway_santanna(data, **kw)
+    n_shared = len(calls)
+    real_att = did._att_2x2
+    monkeypatch.setattr(did, "_att_2x2", lambda dy, D, X, m, design=None: real_att(dy, D, X, m))
+    calls.clear()
+    loop = callaway_santanna(data, **kw)
+    assert n_shared < len(shared.attgt) <= len(calls)  # shared: fewer designs than cells
+    pd.testing.assert_frame_equal(shared.attgt, loop.attgt)
+    np.testing.assert_array_equal(shared.influence, loop.influence)
+
+
+def test_distribution_functions_equal_scipy_stats():
+    """did uses scipy.special directly (scipy.stats is slow to import): the same numbers."""
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 3, 500), [0, -0.0, np.inf, -np.inf, np.nan, 40, -40]])
+    q = np.concatenate([rng.uniform(0, 1, 500), [0, 1, 0.5, 0.975, 0.025, np.nan]])
+
+    def same(a, b):
+        return np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
+
+    assert same(did._norm_sf(x), stats.norm.sf(x))
+    assert same(did._norm_ppf(q), stats.norm.ppf(q))
+    for df in (1, 2.5, 37, 1030):
+        assert same(did._t_sf(x, df), stats.t.sf(x, df))
+        assert same(did._t_ppf(q, df), stats.t.ppf(q, df))
+        assert same(did._chi2_sf(x, df), stats.chi2.sf(x, df))
+        for df2 in (1, 37):
+            assert same(did._f_sf(x, df, df2), stats.f.sf(x, df, df2))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -82,12 +82,12 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse, special
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
@@ -120,7 +120,36 @@ TIDY_COLUMNS: tuple[str, ...] = (
 
 BootWeights = Literal["rademacher", "mammen", "webb"]
 _BOOT_WEIGHTS = ("rademacher", "mammen", "webb")
-_Z_IQR = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)
+
+
+def _norm_ppf(q):
+    """``scipy.stats.norm.ppf`` through the special function it calls (the same numbers):
+    ``scipy.stats`` takes about 0.4 s to import, a fifth of the stage's start-up."""
+    return special.ndtri(q)
+
+
+def _norm_sf(x):
+    return special.ndtr(-np.asarray(x, float))
+
+
+def _t_ppf(q, df):
+    q = np.asarray(q, float)
+    return np.where(q == 0, -np.inf, np.where(q == 1, np.inf, special.stdtrit(df, q)))
+
+
+def _t_sf(x, df):
+    return special.stdtr(df, -np.asarray(x, float))
+
+
+def _chi2_sf(x, df):
+    return special.chdtrc(df, np.maximum(x, 0.0))  # below the support: 1, as scipy.stats
+
+
+def _f_sf(x, dfn, dfd):
+    return special.fdtrc(dfn, dfd, np.maximum(x, 0.0))
+
+
+_Z_IQR = _norm_ppf(0.75) - _norm_ppf(0.25)
 
 
 class DiDInputError(JianfuError, ValueError):
@@ -351,7 +380,7 @@ def _draw_weights(rng: np.random.Generator, shape, kind: str) -> np.ndarray:
 
 def _normal_p(est, se):
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 2 * stats.norm.sf(np.abs(np.asarray(est, float) / np.asarray(se, float)))
+        return 2 * _norm_sf(np.abs(np.asarray(est, float) / np.asarray(se, float)))
 
 
 @dataclass(frozen=True)
@@ -420,13 +449,13 @@ def _wald(est: np.ndarray, V: np.ndarray, terms: Sequence[str], n_clusters: int)
     df2 = G - q
     if df2 > 0:
         f_stat = stat * df2 / (q * (G - 1))
-        p_f = float(stats.f.sf(f_stat, q, df2))
+        p_f = float(_f_sf(f_stat, q, df2))
     else:
         f_stat, p_f = np.nan, np.nan
     return WaldTest(
         statistic=stat,
         df=q,
-        p_value=float(stats.chi2.sf(stat, q)),
+        p_value=float(_chi2_sf(stat, q)),
         f_statistic=float(f_stat),
         df_denom=int(df2),
         p_value_f=p_f,
@@ -486,34 +515,60 @@ def _logit(X: np.ndarray, D: np.ndarray) -> np.ndarray:
     return p
 
 
-def _ols_on_controls(dy: np.ndarray, D: np.ndarray, X: np.ndarray):
-    """Outcome regression of the change on the controls; prediction and its linear rep."""
-    n = len(dy)
-    c = D == 0
-    Xc = X[c]
-    XtX = Xc.T @ Xc
-    if np.linalg.matrix_rank(XtX) < X.shape[1]:
-        raise DiDInputError(
-            "outcome regression on the control units is singular (collinear or constant "
-            "covariates among the controls of a comparison, or too few controls)"
+def _design(D: np.ndarray, X: np.ndarray, method: str) -> dict:
+    """The parts of a 2x2 comparison that depend only on who is treated (``D``) and on the
+    covariates ``X``, not on the outcome: the control units' Gram matrix of the outcome
+    regression and, for "ipw" and "dr", the propensity scores and their weights.
+
+    Cells of one cohort often share them (never-treated controls, covariates taken in a base
+    period that does not vary, e.g. a time-invariant baseline), so `callaway_santanna` computes
+    them once per distinct (D, X) and reuses them: the same arithmetic, identical numbers.
+    """
+    n = len(D)
+    out: dict = {}
+    if method in ("reg", "dr"):
+        c = D == 0
+        Xc = X[c]
+        XtX = Xc.T @ Xc
+        if np.linalg.matrix_rank(XtX) < X.shape[1]:
+            raise DiDInputError(
+                "outcome regression on the control units is singular (collinear or constant "
+                "covariates among the controls of a comparison, or too few controls)"
+            )
+        w = 1.0 - D
+        out.update(c=c, Xc=Xc, XtX=XtX, XpX_inv=np.linalg.inv((X * w[:, None]).T @ X / n), w=w)
+    if method in ("ipw", "dr"):
+        ps = np.minimum(_logit(X, D), 1 - 1e-6)
+        vcov_ps = np.linalg.inv(X.T @ (X * (ps * (1 - ps))[:, None]))  # at the capped scores
+        trim = np.ones(n)
+        trim[D == 0] = ps[D == 0] < 0.995
+        out.update(
+            alr_ps=((D - ps)[:, None] * X) @ (vcov_ps * n),
+            w_t=trim * D,
+            w_c=trim * ps * (1 - D) / (1 - ps),
         )
-    beta = np.linalg.solve(XtX, Xc.T @ dy[c])
+    return out
+
+
+def _ols_on_controls(dy: np.ndarray, D: np.ndarray, X: np.ndarray, design: dict | None = None):
+    """Outcome regression of the change on the controls; prediction and its linear rep."""
+    d = _design(D, X, "reg") if design is None else design
+    beta = np.linalg.solve(d["XtX"], d["Xc"].T @ dy[d["c"]])
     out = X @ beta
-    w = 1.0 - D
-    XpX_inv = np.linalg.inv((X * w[:, None]).T @ X / n)
-    alr_ols = ((w * (dy - out))[:, None] * X) @ XpX_inv
+    alr_ols = ((d["w"] * (dy - out))[:, None] * X) @ d["XpX_inv"]
     return out, alr_ols
 
 
-def _att_2x2(dy: np.ndarray, D: np.ndarray, X: np.ndarray, method: str):
+def _att_2x2(dy: np.ndarray, D: np.ndarray, X: np.ndarray, method: str, design: dict | None = None):
     """ATT and its influence function (``att_hat - att ~ mean(inf)``) for one comparison.
 
     Follows R DRDID: ``drdid_panel`` (method "dr"), ``std_ipw_did_panel`` ("ipw") and
-    ``reg_did_panel`` ("reg"), with unit weights 1.
+    ``reg_did_panel`` ("reg"), with unit weights 1. ``design``: `_design` of ``D, X``, if
+    already computed.
     """
-    n = len(dy)
+    d = _design(D, X, method) if design is None else design
     if method == "reg":
-        out, alr_ols = _ols_on_controls(dy, D, X)
+        out, alr_ols = _ols_on_controls(dy, D, X, d)
         w_t = D
         w_c = D
         att_t = w_t * dy
@@ -525,13 +580,7 @@ def _att_2x2(dy: np.ndarray, D: np.ndarray, X: np.ndarray, method: str):
         inf_c = (att_c - w_c * eta_c + alr_ols @ m1) / w_c.mean()
         return eta_t - eta_c, inf_t - inf_c
 
-    ps = np.minimum(_logit(X, D), 1 - 1e-6)
-    vcov_ps = np.linalg.inv(X.T @ (X * (ps * (1 - ps))[:, None]))  # at the capped scores, as R
-    trim = np.ones(n)
-    trim[D == 0] = ps[D == 0] < 0.995
-    alr_ps = ((D - ps)[:, None] * X) @ (vcov_ps * n)
-    w_t = trim * D
-    w_c = trim * ps * (1 - D) / (1 - ps)
+    alr_ps, w_t, w_c = d["alr_ps"], d["w_t"], d["w_c"]
     if method == "ipw":
         att_t = w_t * dy
         att_c = w_c * dy
@@ -542,7 +591,7 @@ def _att_2x2(dy: np.ndarray, D: np.ndarray, X: np.ndarray, method: str):
         inf_c = (att_c - w_c * eta_c + alr_ps @ m2) / w_c.mean()
         return eta_t - eta_c, inf_t - inf_c
 
-    out, alr_ols = _ols_on_controls(dy, D, X)
+    out, alr_ols = _ols_on_controls(dy, D, X, d)
     resid = dy - out
     att_t = w_t * resid
     att_c = w_c * resid
@@ -619,7 +668,7 @@ class CallawaySantAnnaResult:
     def _inference(self, est: np.ndarray, psi: np.ndarray) -> pd.DataFrame:
         """SE, pointwise CI, p and (bootstrap) sup-t band for estimates with IFs ``psi``."""
         est = np.asarray(est, float)
-        z = stats.norm.ppf(1 - self.alpha / 2)
+        z = _norm_ppf(1 - self.alpha / 2)
         out = pd.DataFrame(index=range(len(est)))
         if self._boot_v is None:
             se = np.sqrt(np.clip(np.diag(self._vcov(psi)), 0, None))
@@ -644,6 +693,31 @@ class CallawaySantAnnaResult:
             out["cband_high"] = est + crit * se
             out.attrs["crit"] = crit
         return out
+
+    def unclustered(self) -> CallawaySantAnnaResult:
+        """The same fit with unit-level inference, as ``callaway_santanna(..., cluster=None)``
+        returns it (identical numbers, bootstrap draws included), without estimating again:
+        the ATT(g,t) and influence functions do not depend on the clustering."""
+        if self.cluster is None:
+            return self
+        n = self.n_units
+        boot_v = None
+        if self.bootstrap:
+            rng = np.random.default_rng(self.seed)
+            boot_v = _draw_weights(rng, (self.n_boot, n), self.boot_weights)
+        res = replace(
+            self,
+            attgt=self.attgt.copy(),
+            n_clusters=n,
+            cluster=None,
+            _cluster_codes=np.arange(n),
+            _boot_v=boot_v,
+        )
+        inf = res._inference(res.attgt["att"].to_numpy(float), res.influence)
+        for c in ("se", "ci_low", "ci_high", "p", "cband_low", "cband_high"):
+            if c in res.attgt:
+                res.attgt[c] = inf[c].to_numpy()
+        return res
 
     # --- aggregations --------------------------------------------------------------------------
 
@@ -1040,6 +1114,7 @@ def callaway_santanna(
 
     rows = []
     psi_cols = []
+    designs: dict = {}  # `_design` per distinct (comparison units, covariates)
     for g in glist:
         pre_ok = np.flatnonzero(times + anticipation < g)
         if len(pre_ok) == 0:
@@ -1086,7 +1161,10 @@ def callaway_santanna(
                 X = np.ones((n1, 1))
             else:
                 X = np.column_stack([np.ones(n1), Xall[sel, bi, :]])
-            att, inf = _att_2x2(dy, D, X, method)
+            key = (g, sel.tobytes(), X.tobytes())
+            if key not in designs:
+                designs[key] = _design(D, X, method)
+            att, inf = _att_2x2(dy, D, X, method, designs[key])
             psi = np.zeros(n)
             psi[sel] = (n / n1) * inf
             row["att"] = float(att)
@@ -1156,12 +1234,22 @@ class _TwoWayDemeaner:
         self.cu = np.asarray(self.Au.sum(axis=0)).ravel()
         self.ct = np.asarray(self.At.sum(axis=0)).ravel()
         self.balanced = n == self.nu * self.nt
+        # rows sorted by unit, then period (as `_prepare` leaves them): means by reshaping
+        self.grid = (
+            self.balanced
+            and np.array_equal(u, np.repeat(np.arange(self.nu), self.nt))
+            and np.array_equal(t, np.tile(np.arange(self.nt), self.nu))
+        )
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         Z = np.asarray(Z, float)
         one = Z.ndim == 1
         Z = Z[:, None] if one else Z.copy()
-        if self.balanced:
+        if self.grid:
+            Z3 = Z.reshape(self.nu, self.nt, -1)
+            R = Z3 - Z3.mean(axis=1, keepdims=True) - Z3.mean(axis=0, keepdims=True)
+            R = (R + Z.mean(axis=0)).reshape(Z.shape)
+        elif self.balanced:
             R = (
                 Z
                 - self.Au @ (self.Au.T @ Z / self.cu[:, None])
@@ -1306,11 +1394,108 @@ def _feols(long: pd.DataFrame, regs: list[str], covs: list[str]):
     return fit
 
 
+@dataclass
+class _FEFit:
+    """A two-way fixed-effects OLS fit with CRV1 SEs, with the parts of pyfixest's ``Feols``
+    that this module reads (``coef()``, ``se()``, ``_vcov``, ``_coefnames``, ``_df_t``)."""
+
+    _coefnames: list[str]
+    _beta: np.ndarray = field(repr=False)
+    _vcov: np.ndarray = field(repr=False)
+    _df_t: float
+    _N: int
+    _G: int
+
+    def coef(self) -> pd.Series:
+        return pd.Series(self._beta, index=self._coefnames, name="Estimate")
+
+    def se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self._vcov)), index=self._coefnames, name="Std. Error")
+
+
+def _fe_ols(y: np.ndarray, X, u: np.ndarray, t: np.ndarray, cl: np.ndarray, names: list[str]):
+    """``y ~ X | unit + period`` with CRV1 SEs on a balanced panel, as ``pyfixest.feols``
+    (``fixef_rm="none"``, its default small-sample correction), or None when the panel is
+    unbalanced or ``X`` is (nearly) collinear with the fixed effects: the caller then uses
+    `_feols`.
+
+    Why not pyfixest here: the Sun–Abraham regression has one dummy per cohort x event time
+    (hundreds of columns) and pyfixest demeans and multiplies them as a dense matrix; on a
+    balanced panel the two-way residual maker is ``M = I - P_unit - P_period + P_1`` exactly,
+    so ``X'MX``, ``X'My`` and the cluster scores ``X'M(1_g * u)`` come from sparse products with
+    the unit and period sums of ``X`` (seconds become milliseconds). The test suite checks the
+    numbers against pyfixest.
+    """
+    n = len(y)
+    demean = _TwoWayDemeaner(u, t)
+    if not demean.balanced:
+        return None
+    X = sparse.csc_matrix(X, dtype=float)
+    k = X.shape[1]
+    Xu = demean.Au.T @ X
+    Xt = demean.At.T @ X
+    s = np.asarray(X.sum(axis=0)).ravel()
+    xmx = (
+        (X.T @ X).toarray()
+        - (Xu.T @ sparse.diags(1.0 / demean.cu) @ Xu).toarray()
+        - (Xt.T @ sparse.diags(1.0 / demean.ct) @ Xt).toarray()
+        + np.outer(s, s) / n
+    )
+    xmx = (xmx + xmx.T) / 2
+    scale = np.sqrt(np.clip(np.diag(xmx), 0, None))
+    raw = np.sqrt(np.asarray(X.multiply(X).sum(axis=0)).ravel())
+    if np.any(scale <= 1e-8 * np.maximum(raw, 1e-300)):
+        return None  # a column (nearly) absorbed by the fixed effects
+    corr = xmx / np.outer(scale, scale)
+    if np.linalg.eigvalsh(corr)[0] < 1e-10:
+        return None  # collinear regressors: pyfixest drops some, and says which
+    yd = demean(y)
+    beta = np.linalg.solve(xmx, X.T @ yd)
+    resid = yd - demean(X @ beta)
+    n_cl = int(cl.max()) + 1
+    U = np.zeros((n, n_cl))
+    U[np.arange(n), cl] = resid
+    scores = np.asarray(X.T @ demean(U))  # k x G: sum over cluster g of (M x)_i * resid_i
+    bread = np.linalg.inv(xmx)
+    # pyfixest's default ssc: (N-1)/(N-df_k) * G/(G-1), fixed effects nested in the clusters
+    # not counted in df_k (one per fully nested FE added back), t(G-1) inference
+    nested = [bool((pd.Series(cl).groupby(codes).nunique() == 1).all()) for codes in (u, t)]
+    k_fe = [demean.nu, demean.nt]
+    df_k = k + sum(k_fe) - 1
+    if any(nested):
+        df_k += -sum(kf for kf, nst in zip(k_fe, nested, strict=True) if nst) + sum(nested)
+    adj = (n - 1) / (n - df_k) * n_cl / (n_cl - 1)
+    vcov = adj * bread @ (scores @ scores.T) @ bread
+    return _FEFit(
+        _coefnames=list(names), _beta=beta, _vcov=vcov, _df_t=float(n_cl - 1), _N=n, _G=n_cl
+    )
+
+
+def _fit_fe(long: pd.DataFrame, X, regs: list[str], covs: list[str]):
+    """The TWFE regression of ``long["y"]`` on ``X`` (the columns ``regs``, a dense or sparse
+    matrix) and ``covs`` with unit and period fixed effects, CRV1 at ``cl_code``: `_fe_ols`
+    where it applies, else pyfixest (`_feols`) on ``long`` with the columns added."""
+    Z = X if not covs else sparse.hstack([sparse.csc_matrix(X), long[covs].to_numpy(float)])
+    fit = _fe_ols(
+        long["y"].to_numpy(float),
+        Z,
+        long["u_code"].to_numpy(),
+        long["t_code"].to_numpy(),
+        long["cl_code"].to_numpy(),
+        [*regs, *covs],
+    )
+    if fit is not None:
+        return fit
+    dense = X.toarray() if sparse.issparse(X) else np.asarray(X, float)
+    wide = pd.concat([long, pd.DataFrame(dense, columns=regs, index=long.index)], axis=1)
+    return _feols(wide, regs, covs)
+
+
 def _reg_table(fit, terms: list[str], alpha: float) -> pd.DataFrame:
     coef = fit.coef()
     se = fit.se()
     df_t = float(fit._df_t)
-    crit = stats.t.ppf(1 - alpha / 2, df_t)
+    crit = _t_ppf(1 - alpha / 2, df_t)
     est = coef[terms].to_numpy(float)
     s = se[terms].to_numpy(float)
     return pd.DataFrame(
@@ -1319,7 +1504,7 @@ def _reg_table(fit, terms: list[str], alpha: float) -> pd.DataFrame:
             "se": s,
             "ci_low": est - crit * s,
             "ci_high": est + crit * s,
-            "p": 2 * stats.t.sf(np.abs(est / s), df_t),
+            "p": 2 * _t_sf(np.abs(est / s), df_t),
         }
     ).assign(df=df_t)
 
@@ -1475,7 +1660,7 @@ def twfe(
     treated = g != 0
     covs = [f"x{j}" for j in range(len(P.covariates))]
     if not event_study:
-        long["D"] = (treated & (tt >= g)).astype(float)
+        R = (treated & (tt >= g)).astype(float)[:, None]
         regs = ["D"]
         meta = [{"term": "treat_post", "event_time": np.nan}]
     else:
@@ -1486,9 +1671,9 @@ def twfe(
         if not evs:
             raise DiDInputError("no event times besides the reference period")
         regs, meta = [], []
+        R = np.column_stack([(e == x).astype(float) for x in evs])
         for x in evs:
             name = f"ev_{'m' if x < 0 else 'p'}{_fmt(abs(x)).replace('.', '_')}"
-            long[name] = (e == x).astype(float)
             regs.append(name)
             label = f"e={_fmt(x)}"
             if window is not None and x == window[0] and (tt - g)[treated].min() < x:
@@ -1496,7 +1681,7 @@ def twfe(
             if window is not None and x == window[1] and (tt - g)[treated].max() > x:
                 label = f"e>={_fmt(x)}"
             meta.append({"term": label, "event_time": x})
-    fit = _feols(long, regs, covs)
+    fit = _fit_fe(long, R, regs, covs)
     tab = pd.concat(
         [pd.DataFrame(meta), _reg_table(fit, regs, alpha).reset_index(drop=True)], axis=1
     )
@@ -1510,7 +1695,7 @@ def twfe(
         v = _draw_weights(rng, (int(n_boot), n_cl), boot_weights)
         demean = _TwoWayDemeaner(long["u_code"].to_numpy(), long["t_code"].to_numpy())
         yd = demean(long["y"].to_numpy(float))
-        Xd = demean(long[[*regs, *covs]].to_numpy(float))
+        Xd = demean(np.column_stack([R, long[covs].to_numpy(float)]) if covs else R)
         cl = long["cl_code"].to_numpy()
         p_w, lo_w, hi_w = [], [], []
         with threadpool_limits(limits=1, user_api="blas"):  # many small products: 1 thread is
@@ -1669,12 +1854,22 @@ def sun_abraham(
     if cells.empty:
         raise DiDInputError("no treated cohort x event-time cells to estimate")
     gcodes = {gv: i for i, gv in enumerate(np.unique(cells["group"]))}
-    regs = []
-    for gv, ev in zip(cells["group"], cells["event_time"], strict=True):
-        name = f"sa_g{gcodes[gv]}_{'m' if ev < 0 else 'p'}{_fmt(abs(ev)).replace('.', '_')}"
-        long[name] = ((g == gv) & (e == ev)).astype(float)
-        regs.append(name)
-    fit = _feols(long, regs, [])
+    regs = [
+        f"sa_g{gcodes[gv]}_{'m' if ev < 0 else 'p'}{_fmt(abs(ev)).replace('.', '_')}"
+        for gv, ev in zip(cells["group"], cells["event_time"], strict=True)
+    ]
+    # one dummy per cohort x event-time cell, as a sparse matrix (row i: its cell, if any)
+    lookup = {
+        (float(gv), float(ev)): j
+        for j, (gv, ev) in enumerate(zip(cells["group"], cells["event_time"], strict=True))
+    }
+    treated_rows = np.flatnonzero(g != 0)
+    col = np.array(
+        [lookup.get((float(g[i]), float(e[i])), -1) for i in treated_rows], dtype=np.int64
+    )
+    rows, col = treated_rows[col >= 0], col[col >= 0]
+    X = sparse.csc_matrix((np.ones(len(rows)), (rows, col)), shape=(len(long), len(regs)))
+    fit = _fit_fe(long, X, regs, [])
     names = list(fit._coefnames)
     idx = [names.index(r) for r in regs]
     b = fit.coef()[regs].to_numpy(float)
@@ -1696,7 +1891,7 @@ def sun_abraham(
     Ve = W @ V @ W.T
     se = np.sqrt(np.diag(Ve))
     df_t = float(fit._df_t)
-    crit = stats.t.ppf(1 - alpha / 2, df_t)
+    crit = _t_ppf(1 - alpha / 2, df_t)
     ev_col = list(evs) + ([np.nan] if pos.any() else [])
     tab = pd.DataFrame(
         {
@@ -1708,7 +1903,7 @@ def sun_abraham(
             "se": se,
             "ci_low": est - crit * se,
             "ci_high": est + crit * se,
-            "p": 2 * stats.t.sf(np.abs(est / se), df_t),
+            "p": 2 * _t_sf(np.abs(est / se), df_t),
             "df": df_t,
         }
     )

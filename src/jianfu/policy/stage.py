@@ -170,9 +170,7 @@ def estimate(
             frame, **common, control=control, method=p["method"], covariates=covariates,
             cluster=cluster,
         )  # fmt: skip
-        unit = did.callaway_santanna(
-            frame, **common, control=control, method=p["method"], covariates=covariates
-        )
+        unit = fit.unclustered()  # unit-level SEs of the same estimates
         cells = fit.attgt.copy()
         for col in ("se", "ci_low", "ci_high"):
             cells[f"{col}_unit"] = unit.attgt[col].to_numpy()
