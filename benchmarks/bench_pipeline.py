@@ -19,6 +19,7 @@ The machine is shared: run it when nothing else runs, or read the numbers as an 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -57,6 +58,7 @@ def main() -> None:
         proc = subprocess.Popen(
             [sys.executable, "bootstrap.py", "pipeline"],
             cwd=clone,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # lines as they happen
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

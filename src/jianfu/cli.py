@@ -8,16 +8,12 @@ as a bare traceback.
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import json
 import os
 import sys
-import time
-from pathlib import Path
 
-from jianfu import __version__
-from jianfu.core.errors import JianfuError
+# Only `os` and `sys` before a stage re-executes itself with a fixed hash seed
+# (`_fixed_hash_seed`): what is imported before the exec is imported twice. The rest is imported
+# in the functions that use it.
 
 #: Pipeline stages in pipeline order: command -> (module with add_arguments and run, help).
 STAGES = {
@@ -120,12 +116,18 @@ TOOLS = {
 }
 
 
-def _parser(command: str | None) -> tuple[argparse.ArgumentParser, object | None]:
+def _parser(command: str | None):
     """The parser; only the module of the command being run is imported.
 
     A stage imports nothing of the other stages, so the source folders it lists as DVC deps are
     exactly what it runs (the pipeline test checks this).
     """
+    import argparse
+    import importlib
+    from pathlib import Path
+
+    from jianfu import __version__
+
     parser = argparse.ArgumentParser(
         prog="jianfu",
         description="jianfu (减负): reproducible pipeline on burden reduction for grassroots "
@@ -167,6 +169,9 @@ def _log_dependencies(stage: str, params) -> None:
     log = os.environ.get("JIANFU_DEPENDENCY_LOG")
     if not log:
         return
+    import json
+    from pathlib import Path
+
     package_root = Path(__file__).resolve().parent.parent
     sources = sorted(
         Path(m.__file__).resolve().relative_to(package_root.parent).as_posix()
@@ -200,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     if as_program and command in STAGES:
         _fixed_hash_seed(argv)
+    import time
+
+    from jianfu.core.errors import JianfuError
+
     parser, module = _parser(command)
     args = parser.parse_args(argv)
     if args.command is None:
