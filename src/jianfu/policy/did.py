@@ -1453,9 +1453,14 @@ def _fe_ols(y: np.ndarray, X, u: np.ndarray, t: np.ndarray, cl: np.ndarray, name
     beta = np.linalg.solve(xmx, X.T @ yd)
     resid = yd - demean(X @ beta)
     n_cl = int(cl.max()) + 1
-    U = np.zeros((n, n_cl))
-    U[np.arange(n), cl] = resid
-    scores = np.asarray(X.T @ demean(U))  # k x G: sum over cluster g of (M x)_i * resid_i
+    # cluster scores X'M W, W[i, g] = resid_i 1[i in g]: k x G, by the same sparse algebra
+    W = sparse.csc_matrix((resid, (np.arange(n), cl)), shape=(n, n_cl))
+    scores = (
+        (X.T @ W).toarray()
+        - (Xu.T @ sparse.diags(1.0 / demean.cu) @ (demean.Au.T @ W)).toarray()
+        - (Xt.T @ sparse.diags(1.0 / demean.ct) @ (demean.At.T @ W)).toarray()
+        + np.outer(s, np.asarray(W.sum(axis=0)).ravel()) / n
+    )
     bread = np.linalg.inv(xmx)
     # pyfixest's default ssc: (N-1)/(N-df_k) * G/(G-1), fixed effects nested in the clusters
     # not counted in df_k (one per fully nested FE added back), t(G-1) inference
