@@ -142,6 +142,13 @@ def use_style(style: FigureStyle) -> Iterator[FigureStyle]:
         _current = previous
 
 
+def set_style(style: FigureStyle) -> None:
+    """Make `style` the house style of this process from now on (a pool worker's set-up, done
+    once; elsewhere prefer `use_style`, which restores the previous style)."""
+    global _current
+    _current = style
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
