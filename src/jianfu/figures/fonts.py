@@ -14,7 +14,7 @@ between font type and embedded font file"). `build_font` therefore
 2. converts the cubic CFF outlines of the kept glyphs to quadratic TrueType outlines (fontTools
    ``cu2qu``, maximum error 1 font unit of 1000 per em), keeping the OpenType layout tables
    (matplotlib 3.11 shapes text with libraqm); the subset is made without the outlines, which
-   are then drawn from the source (`_font_bytes`: the same bytes, in a fifth of the time);
+   are then drawn from the source (`_font_bytes`: the same bytes in about half the time);
 3. renames the family to ``Jianfu Sans SC`` (a Modified Version under the OFL should not pass for
    the original, and a distinct name cannot be shadowed by a system-installed Noto Sans SC);
 4. writes the TTF, ``OFL.txt`` (copyright notice + the licence text shipped by the package) and
@@ -237,8 +237,9 @@ def _font_bytes(source: Path, codepoints: Iterable[int]) -> tuple[bytes, str, in
         # subroutines) was three quarters of the build, for a table replaced right after. The
         # glyph set keeps drawing from the source CFF: hint operators and subroutine calls do
         # not change an outline, so the TTF is byte-identical to subsetting first (Noto Sans SC
-        # 2.004; benchmarks/bench_figures.py --fonts times both). A CID-keyed font has no seac
-        # accents, so leaving the CFF out of the closure loses no glyph.
+        # 2.004; benchmarks/bench_figures.py --fonts times both: 5.8 -> 3.7 CPU seconds, 11.7 ->
+        # 5.4 s wall on the shared 2-core machine). A CID-keyed font has no seac accents, so
+        # leaving the CFF out of the closure loses no glyph.
         glyph_set = font.getGlyphSet()
         font.getGlyphOrder()  # read it from the CFF charset before the table goes
         del font["CFF "]
@@ -315,8 +316,8 @@ def build_font(
 
     Returns
     -------
-    FontFiles: the paths written. The same inputs give byte-identical files (about 7 s and
-    2.4 MB for the default character set on this project's machines).
+    FontFiles: the paths written. The same inputs give byte-identical files (about 4 CPU
+    seconds and 2.4 MB for the default character set on this project's machines).
     """
     src = Path(source) if source is not None else source_font()
     if not src.is_file():
