@@ -357,8 +357,11 @@ def test_reruns_are_byte_identical(random_log, tmp_path):
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Spark engine needs Java 17+")
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.slow
 def test_spark_gives_the_same_panels(random_log, tiny, tmp_path):
-    """The same SQL on Spark (local mode): same rows, integers exactly, floats to 1e-9."""
+    """The same SQL on Spark (local mode): same rows, integers exactly, floats to 1e-9.
+
+    Slow tier: starts a Spark JVM (~30-50 s)."""
     pytest.importorskip("pyspark")
     spark = panel._start_spark("local[2]", "1GB", 1, {})
     try:

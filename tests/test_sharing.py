@@ -295,7 +295,9 @@ def _status_paths(status: dict) -> set[str]:
 
 
 @pytest.mark.pipeline
+@pytest.mark.slow
 def test_s3_remote_push_pull_and_report_without_raw_data(pipeline_project, s3_endpoint, tmp_path):
+    """Slow tier: pushes and pulls every output through a local S3 server (~1-2 min)."""
     import boto3
 
     boto3.client(
