@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 import tomllib
 
@@ -22,47 +24,104 @@ def _bootstrap():
     return module
 
 
-def _locked() -> dict[str, str]:
-    text = (ROOT / "requirements.lock.txt").read_text(encoding="utf-8")
+LOCKS = sorted(ROOT.glob("requirements*.lock.txt"))
+
+
+def _locked(lock=ROOT / "requirements.lock.txt") -> dict[str, str]:
+    text = lock.read_text(encoding="utf-8")
     return {
         m.group(1).lower(): m.group(2)
         for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", text, re.M)
     }
 
 
-def test_lock_matches_pyproject():
-    """The lock records the hash of pyproject's dependency declarations it was made from."""
+def test_every_install_set_has_its_lock():
     bootstrap = _bootstrap()
-    text = (ROOT / "requirements.lock.txt").read_text(encoding="utf-8")
-    recorded = re.search(r"^# jianfu-pyproject-sha256: ([0-9a-f]{64})$", text, re.M)
-    assert recorded, "requirements.lock.txt has no pyproject hash: run `python3 bootstrap.py lock`"
-    assert recorded.group(1) == bootstrap.pyproject_hash(), (
-        "requirements.lock.txt is stale (pyproject.toml's dependencies changed): "
+    wanted = {bootstrap.lock_path(s) for s in bootstrap.lock_sets()}
+    assert {str(p) for p in LOCKS} == wanted
+    assert bootstrap.lock_path(()) == str(ROOT / "requirements.lock.txt")
+    assert bootstrap.lock_path(("spark", "test")).endswith("requirements-test-spark.lock.txt")
+
+
+@pytest.mark.parametrize("lock", LOCKS, ids=lambda p: p.name)
+def test_lock_matches_pyproject(lock):
+    """Each lock records the hash of pyproject's dependency declarations it was made from."""
+    want = _bootstrap().pyproject_hash()
+    text = lock.read_text(encoding="utf-8")
+    recorded = re.findall(r"^# jianfu-pyproject-sha256: (\w+)$", text, re.M)
+    assert recorded, f"{lock.name} has no pyproject hash: run `python3 bootstrap.py lock`"
+    assert recorded[-1] == want, (
+        f"{lock.name} is stale (pyproject.toml's dependencies changed): "
         "run `python3 bootstrap.py lock` and commit the result"
     )
 
 
-def test_lock_satisfies_every_declared_range():
+def _declared(extras=()) -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    declared = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        declared += extra
-    locked = _locked()
-    for spec in declared:
-        req = Requirement(spec)
-        name = re.sub(r"[-_.]+", "-", req.name).lower()
-        assert name in locked, f"{req.name} is declared in pyproject.toml but not locked"
+    reqs = list(project["dependencies"]) + project["optional-dependencies"]["bootstrap"]
+    for extra in extras:
+        reqs += project["optional-dependencies"][extra]
+    return [Requirement(r) for r in reqs]
+
+
+@pytest.mark.parametrize("extras", [(), ("test",), ("spark",), ("test", "spark")], ids=str)
+def test_lock_satisfies_every_declared_range(extras):
+    lock = _bootstrap().lock_path(extras)
+    locked = _locked(ROOT / lock)
+    for req in _declared(extras):
+        if req.marker is not None and not req.marker.evaluate():
+            continue
+        name = req.name.lower()
+        assert name in locked, f"{req.name} is declared but not in {lock}"
         assert req.specifier.contains(locked[name], prereleases=True), (
-            f"locked {name}=={locked[name]} is outside the declared range {req.specifier}"
+            f"{lock}: {name}=={locked[name]} is outside the declared range {req.specifier}"
         )
 
 
-def test_lock_is_hash_pinned():
-    text = (ROOT / "requirements.lock.txt").read_text(encoding="utf-8")
-    entries = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2])
-    pinned = [e for e in entries if "==" in e.split("\n")[0]]
-    assert len(pinned) > 50
+def test_locks_agree_and_the_default_set_is_lean():
+    """A package has one version in every lock (adding an extra changes nothing else), and the
+    default set (what the pipeline and the notebooks need) holds no test tool and no Spark."""
+    locks = {p.name: _locked(p) for p in LOCKS}
+    union = locks["requirements-test-spark.lock.txt"]
+    for name, pins in locks.items():
+        for pkg, version in pins.items():
+            assert union.get(pkg) == version, f"{name}: {pkg}=={version}, union {union.get(pkg)}"
+    default = locks["requirements.lock.txt"]
+    for tool in ("pytest", "pytest-xdist", "hypothesis", "ruff", "moto", "pyspark", "diff-diff"):
+        assert tool not in default, f"{tool} is in the default install set"
+    assert "pyspark" in locks["requirements-spark.lock.txt"]
+    assert "pytest" in locks["requirements-test.lock.txt"]
+    assert "pyspark" not in locks["requirements-test.lock.txt"]
+
+
+@pytest.mark.parametrize("lock", LOCKS, ids=lambda p: p.name)
+def test_lock_is_hash_pinned(lock):
+    text = lock.read_text(encoding="utf-8")
+    entries = re.split(r"\n(?=[A-Za-z0-9_.\-]+==)", text)
+    pinned = [e for e in entries if re.match(r"[A-Za-z0-9_.\-]+==", e)]
+    assert pinned
     assert all("--hash=sha256:" in e for e in pinned), "every locked package needs its hashes"
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_lock_resolves_for_each_supported_python(version):
+    """uv resolves the union lock for this Python on Linux without installing anything: every pin
+    exists there as a wheel (a few pure-Python source-only packages aside) and the lock is closed
+    under its dependencies. Needs the package index (PyPI or the mirror set for pip)."""
+    bootstrap = _bootstrap()
+    assert version in [f"{a}.{b}" for a, b in bootstrap.SUPPORTED]
+    union = bootstrap.lock_path(bootstrap.lock_sets()[0])
+    cmd = bootstrap.wheel_check_command(union, version, "x86_64-manylinux_2_28")
+    # the uv pinned in the lock, from this environment
+    cmd = [sys.executable, "-m", "uv", *cmd[len(bootstrap.uv_command()) :]]
+    proc = subprocess.run(
+        [*cmd, "-o", os.devnull], capture_output=True, text=True, env=bootstrap.index_env()
+    )
+    if proc.returncode != 0 and re.search(
+        r"dns|connect|network|offline|timed out", proc.stderr, re.I
+    ):
+        pytest.skip(f"the package index is not reachable: {proc.stderr.strip()[:200]}")
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_environment_yml_points_at_lock_and_python():
@@ -73,7 +132,7 @@ def test_environment_yml_points_at_lock_and_python():
     version = python.split("=", 1)[1]
     assert Requirement(f"python{project['requires-python']}").specifier.contains(version + ".0")
     assert (ROOT / ".python-version").read_text(encoding="utf-8").strip() == version
-    assert tuple(int(x) for x in version.split(".")) == _bootstrap().REQUIRED
+    assert tuple(int(x) for x in version.split(".")) == _bootstrap().SUPPORTED[0]
     pip = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
     assert pip == ["-r requirements.lock.txt"], "conda users get the lock, not a second list"
 
@@ -112,7 +171,29 @@ def test_bootstrap_explains_too_old_python(monkeypatch, capsys):
         bootstrap.check_python()
     assert exc.value.code == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "needs Python 3.11" in err and "3.9" in err
+    assert err.count("\n") == 1 and "needs Python 3.11, 3.12 or 3.13" in err and "3.9" in err
+
+
+@pytest.mark.parametrize("version", [(3, 12, 1), (3, 13, 0)])
+def test_bootstrap_accepts_312_and_313(monkeypatch, version):
+    monkeypatch.setattr(sys, "version_info", (*version, "final", 0))
+    _bootstrap().check_python()
+
+
+def test_bootstrap_names_the_python_to_install_for_314(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "version_info", (3, 14, 0, "final", 0))
+    with pytest.raises(SystemExit):
+        _bootstrap().check_python()
+    assert "Install Python 3.13" in capsys.readouterr().err
+
+
+def test_bootstrap_with_names_extras(capsys):
+    bootstrap = _bootstrap()
+    assert bootstrap.split_with(["--with", "spark", "-v"]) == (("spark",), ["-v"])
+    assert bootstrap.split_with(["--with=spark,test"]) == (("spark", "test"), [])
+    with pytest.raises(SystemExit):
+        bootstrap.split_with(["--with", "gpu"])
+    assert "unknown extra 'gpu'" in capsys.readouterr().err
 
 
 def test_bootstrap_explains_missing_venv(monkeypatch, capsys):
