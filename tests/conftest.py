@@ -205,6 +205,28 @@ def run_jianfu(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return proc
 
 
+def clone_for_rerun(source: Path, dest: Path) -> Path:
+    """A clone of the pipeline project with its outputs, for the tests that rerun stages.
+
+    Outputs that DVC keeps between runs (`persist`, outside the cache) are copied too, so a
+    rerun finds what it would find in the project itself (the power study's checkpoint)."""
+    import shutil
+
+    import yaml
+
+    path = clone_with_outputs(source, dest)
+    stages = yaml.safe_load((source / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    for body in stages.values():
+        for out in body.get("outs", []):
+            if isinstance(out, dict):
+                ((rel, options),) = out.items()
+                if options.get("persist") and (source / rel).exists():
+                    copy = shutil.copytree if (source / rel).is_dir() else shutil.copy2
+                    (path / rel).parent.mkdir(parents=True, exist_ok=True)
+                    copy(source / rel, path / rel)
+    return path
+
+
 def set_params(path: Path, values: dict) -> None:
     """Set scalar params (dotted key -> value) in a params.yaml in place, keeping its layout and
     comments (tests edit its text); a key the file does not have is left out."""
@@ -253,6 +275,18 @@ FIXTURE_PARAMS: dict = {
     "policy.wild_bootstrap.n_boot": 199,
     "power.replications": 5,
     "robustness.mc_draws": 5000,
+    # a smaller specification grid (16 survey + 2 policy specifications instead of 112 + 16):
+    # every kind of choice still varies (cleaning, scoring, OLS/multilevel, CS method), the run
+    # and the forced rerun save ~25 CPU s each. The default grid's 127 specifications run in
+    # `bootstrap.py pipeline`, benchmarks/bench_spec_curve.py and the slow tier.
+    "robustness.grid.survey.speeder_median_share": [0.3333],
+    "robustness.grid.survey.controls": ["background"],
+    "robustness.grid.survey.estimator": ["ols", "mixed"],
+    "robustness.grid.survey.se": ["cluster"],
+    "robustness.grid.policy.cs_control": ["notyet"],
+    "robustness.grid.policy.cs_se": ["unit"],
+    "robustness.grid.policy.cs_baseline": [True],
+    "robustness.grid.policy.cs_method": ["dr", "reg"],
 }
 
 
@@ -374,11 +408,13 @@ def needs_pipeline(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(trylast=True)  # after deselection (-m, -k) and pytest's own ordering
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The test files that need the pipeline project run last, test_pipeline.py (its forced
-    rerun) first among them: the unit tests run while the project builds. Whole files move, in
-    their order, so xdist's `--dist loadfile` keeps each file on one worker."""
+    """The test files that need the pipeline project run last, the forced rerun
+    (test_pipeline_rerun.py, the longest) and test_pipeline.py first among them: the unit tests
+    run while the project builds. Whole files move, in their order, so xdist's `--dist loadfile`
+    keeps each file on one worker."""
     late = {item.path for item in items if needs_pipeline(item)}
-    key = {path: (path.name != "test_pipeline.py",) for path in late}
+    first = ("test_pipeline_rerun.py", "test_pipeline.py")
+    key = {path: (first.index(path.name) if path.name in first else len(first),) for path in late}
     items[:] = [i for i in items if i.path not in late] + sorted(
         (i for i in items if i.path in late), key=lambda i: key[i.path]
     )

@@ -242,9 +242,13 @@ def bash(cwd: Path, line: str, env: dict) -> str:
     return proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_readme_own_survey_word_for_word_leaves_the_export_untouched(
     pipeline_project, simulated_export, tmp_path
 ):
+    """Slow tier: the README's own-data commands run a whole second pipeline on the export
+    (~2-3 min); the default tier's own-data tests check reading, cleaning and the report's
+    own-data paths on the same export."""
     # bootstrap.py (a README command) reinstalls the environment if its install stamp does not
     # match the lock: never let it do that to the test environment (it would point the
     # editable install at this temporary clone)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import clone_with_outputs, copy_project, dvc
+from conftest import clone_for_rerun, copy_project, dvc
 
 pytestmark = pytest.mark.pipeline
 
@@ -88,28 +88,8 @@ def project(pipeline_project):
 
 @pytest.fixture(scope="module")
 def clone(pipeline_project, tmp_path_factory) -> Path:
-    """A clone of the pipeline project with its outputs, for the tests that rerun stages.
-
-    Outputs that DVC keeps between runs (`persist`, outside the cache) are copied too, so a
-    rerun finds what it would find in the project itself (the power study's checkpoint)."""
-    source = pipeline_project[0]
-    path = clone_with_outputs(source, tmp_path_factory.mktemp("clone") / "project")
-    stages = yaml.safe_load((source / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
-    for body in stages.values():
-        for out in body.get("outs", []):
-            if isinstance(out, dict):
-                ((rel, options),) = out.items()
-                if options.get("persist") and (source / rel).exists():
-                    copy = shutil.copytree if (source / rel).is_dir() else shutil.copy2
-                    (path / rel).parent.mkdir(parents=True, exist_ok=True)
-                    copy(source / rel, path / rel)
-    return path
-
-
-def test_outputs_are_byte_identical_when_forced_to_rerun(clone):
-    before = (clone / "dvc.lock").read_text(encoding="utf-8")
-    dvc(clone, "repro", "--force")
-    assert (clone / "dvc.lock").read_text(encoding="utf-8") == before
+    """A clone of the pipeline project with its outputs, for the tests that rerun stages."""
+    return clone_for_rerun(pipeline_project[0], tmp_path_factory.mktemp("clone") / "project")
 
 
 def test_repro_runs_every_stage_and_status_is_clean(project):
@@ -140,6 +120,17 @@ def test_stages_declare_exactly_the_params_and_sources_they_use(project):
             )
 
 
+def _declaring(project: Path, key: str) -> set[str]:
+    """The stages whose dvc.yaml params list `key` or a section holding it."""
+    stages = yaml.safe_load((project / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    return {
+        name
+        for name, body in stages.items()
+        for p in body.get("params", [])
+        if isinstance(p, str) and (key == p or key.startswith(p + "."))
+    }
+
+
 def _leaves(params: dict, keys: list[str]) -> set[str]:
     """The leaf keys of params.yaml under each dotted key (a section stands for all it holds)."""
     out = set()
@@ -154,7 +145,18 @@ def _leaves(params: dict, keys: list[str]) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("stage", sorted(PARAM_CHANGES))
+#: Checked in the default tier (one real rerun at each end of the pipeline, the robustness
+#: stages that share params); the others in the slow tier (~12 s each, the same DVC machinery).
+PARAM_CHANGES_DEFAULT = {"questionnaire", "report", "spec_survey", "spec_curve"}
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        s if s in PARAM_CHANGES_DEFAULT else pytest.param(s, marks=pytest.mark.slow)
+        for s in sorted(PARAM_CHANGES)
+    ],
+)
 def test_param_change_reruns_the_stage_and_what_follows_only(clone, stage):
     path = clone
     key, value = PARAM_CHANGES[stage]
@@ -171,7 +173,9 @@ def test_param_change_reruns_the_stage_and_what_follows_only(clone, stage):
     try:
         params_file.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
         status = json.loads(dvc(path, "status", "--json"))
-        assert set(status) == {stage}, status
+        # the stage, and any other stage that declares the same param (spec_curve reads
+        # robustness.mc_draws like spec_survey)
+        assert set(status) == {stage} | _declaring(path, key), status
         # stages whose change reruns most of the pipeline are checked with a dry run (what DVC
         # would run), the others are really rerun
         dry = ["--dry"] if stage in DRY_RUN else []

@@ -3,7 +3,8 @@
 Unit tests on tiny inputs; on the pipeline fixture's outputs, a small grid evaluated on the
 local pool equals the single-specification functions, and a DVC experiment of one
 specification (`dvc exp run -S robustness.spec.…`) reproduces the `spec_curve` stage's rows of
-it; the pipeline's own default grid (127 specifications) is checked in the fixture's outputs.
+it; the fixture's (smaller) grid is checked in its outputs, and params.yaml's default grid of
+127 specifications is evaluated whole in the slow tier.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from conftest import ROOT, clone_with_outputs, dvc, run_jianfu
 from jianfu.core.errors import JianfuError
 from jianfu.core.parallel import run_tasks
+from jianfu.core.params import load_params
 from jianfu.robustness import choices, curve, evaluate
 from jianfu.robustness import grid as gridmod
 
@@ -297,7 +299,6 @@ def _survey_rows(project: Path) -> pd.DataFrame:
 def test_grid_on_the_pool_equals_the_single_specification_functions(pipeline_project, codebook):
     """A small grid on two workers: each row is what `survey_effects` / `policy_effects` give
     for that specification alone (the functions of the spec_survey and spec_policy stages)."""
-    from jianfu.core.params import load_params
     from jianfu.robustness.policy import load_panel, policy_effects
     from jianfu.robustness.sample import analysis_sample
     from jianfu.robustness.survey import survey_effects
@@ -319,9 +320,13 @@ def test_grid_on_the_pool_equals_the_single_specification_functions(pipeline_pro
     sample = analysis_sample(rows, codebook, clean, spec)
     alone = survey_effects(sample, codebook, spec, **evaluate.survey_settings(params))
     got = table[table["spec_id"] == gridmod.family_spec_id(spec, "survey")].set_index("effect")
+    # 1e-12, not ==: the grid scores each cleaning combination's sample once and shares the
+    # scores across its specifications; alone, the function scores it itself (same arithmetic,
+    # another summation order: the last bit can differ). The stage's check_main asks 1e-9.
     for r in alone.itertuples():
-        assert got.at[r.effect, "estimate"] == r.estimate
-        assert got.at[r.effect, "se"] == r.se and got.at[r.effect, "n"] == r.n
+        assert got.at[r.effect, "estimate"] == pytest.approx(r.estimate, rel=1e-12, abs=1e-15)
+        assert got.at[r.effect, "se"] == pytest.approx(r.se, rel=1e-12)
+        assert got.at[r.effect, "n"] == r.n
     spec = {**MAIN, "cs_method": "reg"}
     alone = policy_effects(panel, spec, evaluate.policy_settings(params))
     got = table[table["spec_id"] == gridmod.family_spec_id(spec, "policy")].set_index("effect")
@@ -329,21 +334,49 @@ def test_grid_on_the_pool_equals_the_single_specification_functions(pipeline_pro
         assert got.at[r.effect, "estimate"] == r.estimate and got.at[r.effect, "p"] == r.p
 
 
+def test_default_grid_has_127_specifications():
+    """params.yaml's grid: 112 survey + 16 policy rows, 127 distinct specifications."""
+    grid = _params()["robustness"]["grid"]
+    specs = gridmod.expand(MAIN, grid)
+    assert len(specs) == 127
+    assert evaluate.plan(specs)  # every specification has its task
+
+
 @pytest.mark.pipeline
-def test_default_grid_of_127_specifications(pipeline_project):
-    """The pipeline's spec_curve stage estimated every specification of params.yaml's grid."""
+@pytest.mark.slow
+def test_the_default_grid_is_estimated_whole(pipeline_project, codebook):
+    """params.yaml's 127 specifications on the fixture's data, on the local pool: none fails.
+
+    Slow tier: the whole default grid (~30 CPU s); the fixture runs a smaller one."""
     project = pipeline_project[0]
+    params = load_params(project / "params.yaml")
+    specs = gridmod.expand(MAIN, _params()["robustness"]["grid"])
+    rows, clean = _survey_rows(project), params["ingest"]["clean"].to_dict()
+    survey = (rows, codebook, clean, evaluate.survey_settings(params))
+    policy = (_load_panel(project / "data/processed/panel"), evaluate.policy_settings(params))
+    table = evaluate.evaluate_grid(specs, survey=survey, policy=policy, workers=2)
+    assert (table["error"] == "").all()
+    assert table.groupby("family")["spec_id"].nunique().to_dict() == {"survey": 112, "policy": 16}
+
+
+@pytest.mark.pipeline
+def test_the_fixture_grid_is_estimated_in_the_pipeline(pipeline_project):
+    """The pipeline's spec_curve stage estimated every specification of the run's grid (the
+    fixture's smaller grid, conftest.FIXTURE_PARAMS: 16 survey + 2 policy specifications)."""
+    project = pipeline_project[0]
+    grid = load_params(project / "params.yaml")["robustness"]["grid"].to_dict()
+    n = {f: len(gridmod.expand(MAIN, {**{g: {} for g in grid}, f: grid[f]})) for f in grid}
     table = pd.read_csv(project / "reports/robustness/spec_curve.csv", encoding="utf-8-sig")
     status = json.loads((project / "reports/robustness/status.json").read_text(encoding="utf-8"))
-    assert status["specifications"] == 112 + 16 and status["complete"], status
-    assert len(gridmod.expand(MAIN, _params()["robustness"]["grid"])) == 127
-    assert table.groupby("family")["spec_id"].nunique().to_dict() == {"survey": 112, "policy": 16}
+    assert n == {"survey": 16, "policy": 2}
+    assert status["specifications"] == 16 + 2 and status["complete"], status
+    assert table.groupby("family")["spec_id"].nunique().to_dict() == n
     # cleaning choices change the sample: keeping straight-liners never removes a row and
     # adds some where failed attention checks are kept too (most straight-liners fail them)
     survey = table[table["family"] == "survey"].drop_duplicates("spec_id")
     others = [f"spec_{c}" for c in gridmod.FAMILIES["survey"] if c != "straightliner"]
     pairs = survey.pivot_table(index=others, columns="spec_straightliner", values="n")
-    assert len(pairs) == 112 // 2
+    assert len(pairs) == 16 // 2
     assert (pairs["keep"] >= pairs["remove"]).all()
     assert (pairs["keep"] > pairs["remove"]).any()
     # the main specification's rows are the single-specification stage's numbers
@@ -364,15 +397,19 @@ def test_default_grid_of_127_specifications(pipeline_project):
 
 
 @pytest.mark.pipeline
+@pytest.mark.slow
 def test_a_dvc_experiment_reproduces_a_grid_row(pipeline_project, tmp_path):
     """`dvc exp run -S robustness.spec.…` (the command `jianfu spec-curve exp <id>` prints)
-    estimates one specification of the curve: its metrics equal the spec_curve stage's rows."""
+    estimates one specification of the curve: its metrics equal the spec_curve stage's rows.
+
+    Slow tier: two DVC experiments in a clone (~30 s); the default tier's pool test checks the
+    grid's rows against the same single-specification functions the experiment runs."""
     project = clone_with_outputs(pipeline_project[0], tmp_path / "clone")
     table = pd.read_csv(project / "reports/robustness/spec_curve.csv", encoding="utf-8-sig")
     want = {
-        "survey": {**MAIN, "estimator": "mixed", "scoring": "factor", "speeder_median_share": 0.5},
-        "policy": {**MAIN, "cs_control": "never", "cs_method": "ipw"},
-    }
+        "survey": {**MAIN, "estimator": "mixed", "scoring": "factor", "attention_fail": "keep"},
+        "policy": {**MAIN, "cs_method": "reg"},
+    }  # specifications of the fixture's grid (conftest.FIXTURE_PARAMS)
     for family, spec in want.items():
         spec_id = gridmod.family_spec_id(spec, family)
         command = _jianfu(project, "spec-curve", "exp", spec_id).strip().splitlines()[-1]
@@ -385,6 +422,9 @@ def test_a_dvc_experiment_reproduces_a_grid_row(pipeline_project, tmp_path):
         for r in rows.itertuples():
             e = got["effects"][r.effect]
             for col in ("estimate", "se", "ci_low", "ci_high", "p"):
+                if e[col] is None:  # JSON null: not defined for this effect
+                    assert pd.isna(getattr(r, col)), (r.effect, col)
+                    continue
                 assert getattr(r, col) == pytest.approx(e[col], rel=1e-12), (r.effect, col)
         assert got["effects"][rows["effect"].iloc[0]]["n"] == rows["n"].iloc[0]
 
@@ -392,3 +432,9 @@ def test_a_dvc_experiment_reproduces_a_grid_row(pipeline_project, tmp_path):
 def _jianfu(project: Path, *args: str) -> str:
     proc = run_jianfu(project, *args)
     return proc.stdout + proc.stderr
+
+
+def _load_panel(path: Path):
+    from jianfu.robustness.policy import load_panel
+
+    return load_panel(path)

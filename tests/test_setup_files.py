@@ -13,6 +13,7 @@ import tomllib
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from conftest import ROOT
 
@@ -30,7 +31,7 @@ LOCKS = sorted(ROOT.glob("requirements*.lock.txt"))
 def _locked(lock=ROOT / "requirements.lock.txt") -> dict[str, str]:
     text = lock.read_text(encoding="utf-8")
     return {
-        m.group(1).lower(): m.group(2)
+        canonicalize_name(m.group(1)): m.group(2)
         for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", text, re.M)
     }
 
@@ -71,7 +72,7 @@ def test_lock_satisfies_every_declared_range(extras):
     for req in _declared(extras):
         if req.marker is not None and not req.marker.evaluate():
             continue
-        name = req.name.lower()
+        name = canonicalize_name(req.name)
         assert name in locked, f"{req.name} is declared but not in {lock}"
         assert req.specifier.contains(locked[name], prereleases=True), (
             f"{lock}: {name}=={locked[name]} is outside the declared range {req.specifier}"
