@@ -40,7 +40,7 @@ BEFORE = {
     "power": "8",
 }
 BEFORE_TOTAL = "250–298 (180 in a later session)"
-RUNNING = re.compile(r"^Running stage '([^']+)'")
+RUNNING = re.compile(r"Running stage '([^']+)'")
 DONE = re.compile(r"^jianfu (\S+): done in ([0-9.]+) s")
 
 
@@ -75,7 +75,7 @@ def main() -> None:
             now = time.perf_counter() - start
             if log:
                 log.write(f"{now:8.2f} {line}")
-            if m := RUNNING.match(line):
+            if m := RUNNING.search(line):
                 setup = now if setup is None else setup
                 order.append(m.group(1))
                 began[m.group(1)] = now

@@ -425,6 +425,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if session.config.option.collectonly or not any(needs_pipeline(i) for i in session.items):
         return
     start_pipeline_project(session.config)
+    if os.environ.get("PYTEST_XDIST_WORKER") and hasattr(os, "nice"):
+        # The build is the run's critical path (the pipeline tests wait for it); the workers'
+        # unit tests fill the cores it leaves idle. The builder, started above, keeps its
+        # priority; the workers (and what they start) take a lower one.
+        os.nice(10)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
