@@ -290,9 +290,10 @@ FIXTURE_PARAMS: dict = {
 }
 
 
-def _build_pipeline_project(folder: Path) -> None:
+def _build_pipeline_project(folder: Path, rerun: bool = False) -> None:
     """Run by the background process (`python -c`): the project copy, `dvc repro` in it, and a
-    record of the result (`pipeline_project.json` beside the folder; the error if it failed).
+    record of the result (`pipeline_project.json` beside the folder; the error if it failed);
+    then, with `rerun`, the forced rerun of a clone (`_forced_rerun`).
 
     It holds `pipeline_project.running` (a file lock) while it lives, so a test waiting for the
     record learns that the process died without writing one.
@@ -311,13 +312,39 @@ def _build_pipeline_project(folder: Path) -> None:
         except Exception:
             result = {"error": traceback.format_exc()}
         result["seconds"] = round(time.perf_counter() - started, 1)
-        record = common / "pipeline_project.json"
-        record.with_suffix(".tmp").write_text(json.dumps(result), encoding="utf-8")
-        os.replace(record.with_suffix(".tmp"), record)
+        _write_record(common / "pipeline_project.json", result)
+        if rerun and "error" not in result:
+            _forced_rerun(project, common)
 
 
-def start_pipeline_project(config: pytest.Config) -> None:
-    """Start the background build of the pipeline project, unless a process of this run did."""
+def _write_record(record: Path, result: dict) -> None:
+    record.with_suffix(".tmp").write_text(json.dumps(result), encoding="utf-8")
+    os.replace(record.with_suffix(".tmp"), record)
+
+
+def _forced_rerun(project: Path, common: Path) -> None:
+    """`dvc repro --force` in a clone of the built project, for test_pipeline_rerun.py: its
+    dvc.lock (every output's hash) before and after, in `pipeline_rerun.json`.
+
+    The builder runs it as soon as the build is done, at the builder's priority: the longest
+    check of the default tier then overlaps the other tests instead of waiting for a worker.
+    """
+    started = time.perf_counter()
+    try:
+        clone = clone_for_rerun(project, common / "pipeline_rerun" / "project")
+        before = (clone / "dvc.lock").read_text(encoding="utf-8")
+        output = dvc(clone, "repro", "--force")
+        after = (clone / "dvc.lock").read_text(encoding="utf-8")
+        result = {"clone": str(clone), "before": before, "after": after, "output": output}
+    except Exception:
+        result = {"error": traceback.format_exc()}
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    _write_record(common / "pipeline_rerun.json", result)
+
+
+def start_pipeline_project(config: pytest.Config, rerun: bool = False) -> None:
+    """Start the background build of the pipeline project, unless a process of this run did;
+    with `rerun` (the forced-rerun test is selected) the build goes on with that rerun."""
     from filelock import FileLock
 
     common = common_dir(config)
@@ -326,10 +353,15 @@ def start_pipeline_project(config: pytest.Config) -> None:
         if folder.exists():
             return
         folder.mkdir()
-        code = "import sys, conftest; conftest._build_pipeline_project(conftest.Path(sys.argv[1]))"
+        if rerun:
+            (common / "pipeline_rerun.requested").touch()
+        code = (
+            "import sys, conftest; "
+            "conftest._build_pipeline_project(conftest.Path(sys.argv[1]), sys.argv[2] == '1')"
+        )
         with (common / "pipeline_project.log").open("wb") as log:
             subprocess.Popen(
-                [sys.executable, "-c", code, str(folder)],
+                [sys.executable, "-c", code, str(folder), "1" if rerun else "0"],
                 cwd=Path(__file__).parent,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -337,12 +369,13 @@ def start_pipeline_project(config: pytest.Config) -> None:
             )
 
 
-def wait_for_pipeline_project(config: pytest.Config) -> dict:
-    """The record of the background build, once it is there (the build takes minutes)."""
+def wait_for_pipeline_project(config: pytest.Config, name: str = "pipeline_project") -> dict:
+    """The record of the background build (`pipeline_rerun`: of its forced rerun), once it is
+    there (the build takes minutes)."""
     from filelock import FileLock, Timeout
 
     common = common_dir(config)
-    record, started = common / "pipeline_project.json", common / "pipeline_project.started"
+    record, started = common / f"{name}.json", common / "pipeline_project.started"
     since = time.monotonic()
     while not record.exists():
         time.sleep(0.5)
@@ -399,6 +432,10 @@ def clone_with_outputs(project: Path, dest: Path, *, commit: bool = True) -> Pat
 # --- scheduling and the tiers' times ----------------------------------------------------------
 
 
+#: The test file whose forced rerun the pipeline builder runs (`_forced_rerun`).
+RERUN_FILE = "test_pipeline_rerun.py"
+
+
 def needs_pipeline(item: pytest.Item) -> bool:
     """Whether a test reads the pipeline project (its fixture, or the `pipeline` marker)."""
     return (
@@ -408,12 +445,12 @@ def needs_pipeline(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(trylast=True)  # after deselection (-m, -k) and pytest's own ordering
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The test files that need the pipeline project run last, the forced rerun
-    (test_pipeline_rerun.py, the longest) and test_pipeline.py first among them: the unit tests
-    run while the project builds. Whole files move, in their order, so xdist's `--dist loadfile`
+    """The test files that need the pipeline project run last, test_pipeline.py first among
+    them: the unit tests run while the project builds (and the builder reruns it for
+    test_pipeline_rerun.py). Whole files move, in their order, so xdist's `--dist loadfile`
     keeps each file on one worker."""
     late = {item.path for item in items if needs_pipeline(item)}
-    first = ("test_pipeline_rerun.py", "test_pipeline.py")
+    first = ("test_pipeline.py",)
     key = {path: (first.index(path.name) if path.name in first else len(first),) for path in late}
     items[:] = [i for i in items if i.path not in late] + sorted(
         (i for i in items if i.path in late), key=lambda i: key[i.path]
@@ -424,7 +461,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Start building the pipeline project at once when a selected test needs it."""
     if session.config.option.collectonly or not any(needs_pipeline(i) for i in session.items):
         return
-    start_pipeline_project(session.config)
+    rerun = any(i.path.name == RERUN_FILE for i in session.items)
+    start_pipeline_project(session.config, rerun=rerun)
     if os.environ.get("PYTEST_XDIST_WORKER") and hasattr(os, "nice"):
         # The build is the run's critical path (the pipeline tests wait for it); the workers'
         # unit tests fill the cores it leaves idle. The builder, started above, keeps its
@@ -439,7 +477,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     common = common_dir(session.config)
     started = common / "pipeline_project.started"
-    if not started.exists() or (common / "pipeline_project.json").exists():
+    done = (common / "pipeline_project.json").exists() and (
+        not (common / "pipeline_rerun.requested").exists()
+        or (common / "pipeline_rerun.json").exists()
+    )
+    if not started.exists() or done:
         return
     import psutil
 
