@@ -282,16 +282,83 @@ COMPILING = []
 #: Top-level modules compiled first, in the order a pipeline run imports them: DVC's own (it
 #: starts as soon as set-up ends), then the first stages' and the later stages'. A missing name
 #: is skipped; everything else in the environment is compiled after them.
-COMPILE_FIRST = (
-    "dvc funcy shtab tqdm colorama typing_extensions pathspec pygtrie voluptuous dvc_objects "
-    "fsspec dvc_http packaging dvc_data attr attrs sqltrie orjson diskcache dpath flufl psutil "
-    "public zc dvc_render flatten_dict scmrepo dissolve dulwich platformdirs configobj ruamel "
-    "pyparsing networkx rich pygit2 grandalf tomlkit "
-    "yaml numpy pandas dateutil pytz six pyarrow python_calamine openpyxl et_xmlfile duckdb "
-    "rapidfuzz docx lxml scipy statsmodels patsy formulaic interface_meta narwhals wrapt semopy "
-    "sympy mpmath sklearn joblib threadpoolctl cloudpickle matplotlib PIL fontTools kiwisolver "
-    "cycler contourpy mpl_toolkits pyreadstat defusedxml"
-).split()
+COMPILE_FIRST = [
+    "dvc",
+    "funcy",
+    "shtab",
+    "tqdm",
+    "colorama",
+    "typing_extensions",
+    "pathspec",
+    "pygtrie",
+    "voluptuous",
+    "dvc_objects",
+    "fsspec",
+    "dvc_http",
+    "packaging",
+    "dvc_data",
+    "attr",
+    "attrs",
+    "sqltrie",
+    "orjson",
+    "diskcache",
+    "dpath",
+    "flufl",
+    "psutil",
+    "public",
+    "zc",
+    "dvc_render",
+    "flatten_dict",
+    "scmrepo",
+    "dissolve",
+    "dulwich",
+    "platformdirs",
+    "configobj",
+    "ruamel",
+    "pyparsing",
+    "networkx",
+    "rich",
+    "pygit2",
+    "grandalf",
+    "tomlkit",
+    "yaml",
+    "numpy",
+    "pandas",
+    "dateutil",
+    "pytz",
+    "six",
+    "pyarrow",
+    "python_calamine",
+    "openpyxl",
+    "et_xmlfile",
+    "duckdb",
+    "rapidfuzz",
+    "docx",
+    "lxml",
+    "scipy",
+    "statsmodels",
+    "patsy",
+    "formulaic",
+    "interface_meta",
+    "narwhals",
+    "wrapt",
+    "semopy",
+    "sympy",
+    "mpmath",
+    "sklearn",
+    "joblib",
+    "threadpoolctl",
+    "cloudpickle",
+    "matplotlib",
+    "PIL",
+    "fontTools",
+    "kiwisolver",
+    "cycler",
+    "contourpy",
+    "mpl_toolkits",
+    "pyreadstat",
+    "defusedxml",
+]
 
 
 def compile_in_background():

@@ -375,10 +375,15 @@ def _hashes(directory) -> dict[str, str]:
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_figure_renders_reproducibly_with_searchable_text(name, lang, font, tmp_path):
     make, expected = FIGURES[name]
-    for run in ("a", "b"):  # a re-run makes the figure afresh, as a DVC re-run would
+    # the in-process re-run once per figure (zh: the CJK font path, the one more likely to vary);
+    # both languages of every figure are compared byte for byte across processes by the forced
+    # pipeline rerun (test_pipeline_rerun.py)
+    runs = ("a", "b") if lang == "zh" else ("a",)
+    for run in runs:  # a re-run makes the figure afresh, as a DVC re-run would
         written = save_figure(make(lang), tmp_path / run / name)
         assert [p.suffix for p in written] == [".pdf", ".svg", ".png"]
-    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+    if len(runs) == 2:
+        assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
     assert len(_hashes(tmp_path / "a")) == 3  # no temporary files left behind
     _pdf_check(tmp_path / "a" / f"{name}.pdf", expected[lang])
 
