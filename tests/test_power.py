@@ -75,8 +75,11 @@ def test_local_pool_and_dask_give_identical_results(inprocess):
     pool = study.run_study(TINY, workers=2, chunk_size=2, progress=False)
     pd.testing.assert_frame_equal(pool, inprocess, check_exact=True)
     with (
+        # one worker process: the tasks are still pickled, sent and gathered out of order
+        # (chunk_size=1); the results do not depend on the worker count (seeds per replication,
+        # shown for the local pool with two workers above)
         LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
