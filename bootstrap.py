@@ -280,8 +280,9 @@ COMPILING = []
 
 
 #: Top-level modules compiled first, in the order a pipeline run imports them: DVC's own (it
-#: starts as soon as set-up ends), then the first stages' and the later stages'. A missing name
-#: is skipped; everything else in the environment is compiled after them.
+#: starts as soon as set-up ends), jianfu's (src/jianfu: every stage imports it; an editable
+#: install is not in the environment's folder), then the first stages' and the later stages'. A
+#: missing name is skipped; everything else in the environment is compiled after them.
 COMPILE_FIRST = [
     "dvc",
     "funcy",
@@ -322,6 +323,7 @@ COMPILE_FIRST = [
     "grandalf",
     "tomlkit",
     "yaml",
+    "jianfu",
     "numpy",
     "pandas",
     "dateutil",
@@ -377,7 +379,11 @@ def compile_in_background():
     purelib = purelib.decode().strip()
     first = []
     for name in COMPILE_FIRST:
-        for path in (os.path.join(purelib, name), os.path.join(purelib, name + ".py")):
+        for path in (
+            os.path.join(purelib, name),
+            os.path.join(purelib, name + ".py"),
+            os.path.join(ROOT, "src", name),
+        ):
             if os.path.exists(path):
                 first.append(path)
     cmd = [tool("python"), "-m", "compileall", "-q", "-j", "1", "-x", r"[/\\]tests?[/\\]"]

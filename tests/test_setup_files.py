@@ -173,6 +173,36 @@ def test_dvc_config_is_offline_and_quiet():
     assert config["studio"]["offline"] == "true"
 
 
+@pytest.mark.filterwarnings("ignore:_NoneStep.value:DeprecationWarning")  # pygtrie, via DVC
+def test_bytecode_beside_the_sources_changes_no_stage(tmp_path, monkeypatch):
+    """Python writes `__pycache__/*.pyc` beside every module it imports (unless
+    PYTHONDONTWRITEBYTECODE is set, as on this project's CI machine), and bootstrap.py compiles
+    src/ in the background: a stage that depends on a folder of src/ stays up to date (the
+    project's .dvcignore, in a small DVC project)."""
+    import shutil
+
+    from dvc.repo import Repo
+
+    shutil.copy2(ROOT / ".dvcignore", tmp_path / ".dvcignore")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "mod.py").write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # DVC places a new stage in the working folder
+    repo = Repo.init(str(tmp_path), no_scm=True)
+    try:
+        repo.config["core"]["analytics"] = False
+        repo.stage.add(name="copy", deps=["src"], outs=["out.py"], cmd="cp src/mod.py out.py")
+        repo.reproduce()
+        assert repo.status() == {}
+        (tmp_path / "src" / "__pycache__").mkdir()
+        (tmp_path / "src" / "__pycache__" / "mod.cpython-311.pyc").write_bytes(b"\x00")
+        (tmp_path / "src" / "stray.pyc").write_bytes(b"\x00")
+        assert repo.status() == {}
+        (tmp_path / "src" / "mod.py").write_text("X = 2\n", encoding="utf-8")
+        assert repo.status() != {}  # a change of the source itself is still seen
+    finally:
+        repo.close()
+
+
 def test_bootstrap_explains_too_old_python(monkeypatch, capsys):
     bootstrap = _bootstrap()
     monkeypatch.setattr(sys, "version_info", (3, 9, 18, "final", 0))
