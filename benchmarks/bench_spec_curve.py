@@ -4,9 +4,9 @@ Evaluates every specification of params.yaml's grid (127 full specifications: 11
 policy ones) on the pipeline's current outputs (run `dvc repro spec_survey spec_policy` first),
 in this process (1 worker) and on a local pool of ``--workers`` processes, in the same run; the
 two tables must be identical. Prints wall seconds, specifications per second, the speed-up and
-the CPU seconds of this process tree, beside the figure measured before Step 13, when each
-specification was one DVC experiment (`jianfu spec-curve run -j 2`: 18–36 minutes for the
-default grid on the 2-core machine, most of it DVC's own work per experiment).
+the machine's busy CPU seconds (run it on an idle machine), beside the figure measured before
+Step 13, when each specification was one DVC experiment (`jianfu spec-curve run -j 2`: 18–36
+minutes for the default grid on the 2-core machine, most of it DVC's own work per experiment).
 
     .venv/bin/python benchmarks/bench_spec_curve.py [--workers 2] [--skip-serial]
 """
@@ -32,8 +32,13 @@ BEFORE_SECONDS = (18 * 60, 36 * 60)
 
 
 def _cpu() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    """The machine's busy CPU seconds (all processes): the pool's workers are children of
+    multiprocessing's forkserver, not of this process, so `os.times()` misses them. On an
+    idle machine this is the run's own CPU time."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
 
 
 def _timed(specs, survey, policy, workers: int) -> tuple[pd.DataFrame, float]:
