@@ -286,7 +286,9 @@ def test_no_personal_data_leaves_the_ingest_step(project):
     from jianfu.ingest.deid import find_pii
 
     path, _, _ = project
-    raw = pd.read_excel(next((path / "data/simulated/survey").glob("*_按文本_*.xlsx")), dtype=str)
+    raw = pd.read_excel(
+        next((path / "data/simulated/survey").glob("*_按文本_*.xlsx")), dtype=str, engine="openpyxl"
+    )
     phones = set(raw["手机号"].dropna())
     names = set(raw["姓名"].dropna())
     injected = set()
@@ -347,7 +349,9 @@ def test_every_row_is_accounted_for(project):
     metrics = json.loads((path / "reports/ingest/summary.json").read_text(encoding="utf-8"))
     survey = path / "data/processed/survey"
     rows = metrics["survey"]["rows"]
-    raw = pd.read_excel(next((path / "data/simulated/survey").glob("*_按文本_*.xlsx")), dtype=str)
+    raw = pd.read_excel(
+        next((path / "data/simulated/survey").glob("*_按文本_*.xlsx")), dtype=str, engine="openpyxl"
+    )
     assert rows["in"] == len(raw)
     assert len(pd.read_parquet(survey / "clean.parquet")) == rows["clean"]
     assert len(pd.read_parquet(survey / "quarantine.parquet")) == rows["quarantined"]

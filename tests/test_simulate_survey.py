@@ -233,8 +233,12 @@ def test_export_looks_like_wjx(tmp_path_factory, codebook):
     files = sorted(p.name for p in args.survey_out.iterdir())
     assert any(re.fullmatch(r"\d+_按文本_.+_(\d+)_\1\.xlsx", f) for f in files)
     assert any(re.fullmatch(r"\d+_按序号_.+_(\d+)_\1\.xlsx", f) for f in files)
-    text = pd.read_excel(next(args.survey_out.glob("*_按文本_*.xlsx")), dtype=str)
-    code = pd.read_excel(next(args.survey_out.glob("*_按序号_*.xlsx")), dtype=str)
+    text = pd.read_excel(
+        next(args.survey_out.glob("*_按文本_*.xlsx")), dtype=str, engine="openpyxl"
+    )
+    code = pd.read_excel(
+        next(args.survey_out.glob("*_按序号_*.xlsx")), dtype=str, engine="openpyxl"
+    )
     csv = pd.read_csv(next(args.survey_out.glob("*.csv")), encoding="gbk", dtype=str)
     assert list(text.columns[:6]) == [
         "序号",
