@@ -423,7 +423,7 @@ def clone_with_outputs(project: Path, dest: Path, *, commit: bool = True) -> Pat
     # what `dvc config --local cache.dir …` and `cache.type …` write (two DVC start-ups saved)
     cache = (project / ".dvc" / "cache").as_posix()
     (dest / ".dvc" / "config.local").write_text(
-        f"[cache]\n    dir = {cache}\n    type = \"reflink,hardlink,copy\"\n", encoding="utf-8"
+        f'[cache]\n    dir = {cache}\n    type = "reflink,hardlink,copy"\n', encoding="utf-8"
     )
     dvc(dest, "checkout", "--quiet")
     if commit:
