@@ -189,7 +189,6 @@ def test_bytecode_beside_the_sources_changes_no_stage(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # DVC places a new stage in the working folder
     repo = Repo.init(str(tmp_path), no_scm=True)
     try:
-        repo.config["core"]["analytics"] = False
         repo.stage.add(name="copy", deps=["src"], outs=["out.py"], cmd="cp src/mod.py out.py")
         repo.reproduce()
         assert repo.status() == {}
